@@ -1,0 +1,54 @@
+"""Artifacts of a run: what each step saves for the steps after it.
+
+A run folder holds ``artifacts/<step>/<name>.parquet`` for tables and
+``artifacts/<step>/<name>.json`` for everything else. Steps read only the
+canonical tables (saved by intake) and artifacts of earlier steps.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+def _dir(run_dir: str | Path, step: str) -> Path:
+    return Path(run_dir) / "artifacts" / step
+
+
+def save(run_dir: str | Path, step: str, **objects: Any) -> list[Path]:
+    """Save each keyword as ``artifacts/<step>/<name>`` (DataFrame -> Parquet, else JSON)."""
+    folder = _dir(run_dir, step)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, obj in objects.items():
+        if isinstance(obj, pd.DataFrame):
+            path = folder / f"{name}.parquet"
+            obj.to_parquet(path, index=False)
+        else:
+            path = folder / f"{name}.json"
+            path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=_jsonable), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def load(run_dir: str | Path, step: str, name: str) -> Any:
+    """Load an artifact saved by :func:`save`; the error names the step that should have made it."""
+    folder = _dir(run_dir, step)
+    for path in (folder / f"{name}.parquet", folder / f"{name}.json"):
+        if path.exists():
+            if path.suffix == ".parquet":
+                return pd.read_parquet(path)
+            return json.loads(path.read_text(encoding="utf-8"))
+    raise FileNotFoundError(
+        f"artifact '{step}/{name}' not found in {folder}: run the '{step}' step first"
+    )
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "item"):
+        return obj.item()
+    raise TypeError(f"cannot save {type(obj).__name__} as JSON")

@@ -1,0 +1,284 @@
+"""The engagement schema: ``engagement.yaml`` loaded and validated strictly.
+
+Every parameter of a run lives in the engagement config. It is validated
+before any kernel starts: an unknown or misspelled key is an error that names
+its path and the nearest valid key, so a typo never silently falls back to a
+default.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+#: Canonical tables and their columns; ``required`` ones must be mapped.
+CANONICAL_COLUMNS: dict[str, dict[str, list[str]]] = {
+    "clients": {
+        "required": ["client_id"],
+        "optional": [
+            "name", "inn", "region", "industry", "employees", "annual_revenue",
+            "channel", "division", "manager_id", "status", "potential_score",
+        ],
+    },
+    "transactions": {
+        "required": ["client_id", "date", "amount"],
+        "optional": ["invoice_id", "product_line", "cost"],
+    },
+    "payments": {
+        "required": ["invoice_id", "due_date", "paid_date"],
+        "optional": ["amount"],
+    },
+    "team": {
+        "required": ["manager_id", "role"],
+        "optional": ["name", "division", "capacity"],
+    },
+}
+
+ROLES = ("head_of_sales", "key_account_manager", "farmer", "closer", "hunter")
+METRICS = ("margin_share", "revenue_share", "margin_pct", "headroom_share", "frequency", "new_line_gap", "smb_share")
+
+
+class ConfigError(ValueError):
+    """The engagement config is invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class EngagementInfo(_Strict):
+    company: str = Field(description="The company the report is addressed to.")
+    title: str = "Client segmentation"
+    consultant: str = ""
+    language: Literal["en", "ru"] = "en"
+    currency: str = "RUB"
+    as_of: dt.date | None = Field(None, description="Analysis date; default: the last transaction date.")
+    seed: int = 42
+
+
+class TableSource(_Strict):
+    file: str = Field(description="Path of the export, relative to the engagement folder.")
+    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> column in the file")
+    sheet: str | int | None = None
+    sep: str = ","
+    encoding: str = "utf-8"
+    decimal: str = "."
+    date_format: str | None = None
+    dayfirst: bool = False
+
+
+class DataConfig(_Strict):
+    transactions: TableSource
+    clients: TableSource | None = None
+    payments: TableSource | None = None
+    team: TableSource | None = None
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> "DataConfig":
+        for table in CANONICAL_COLUMNS:
+            source = getattr(self, table)
+            if source is None:
+                continue
+            valid = CANONICAL_COLUMNS[table]["required"] + CANONICAL_COLUMNS[table]["optional"]
+            for key in source.columns:
+                if key not in valid:
+                    raise ConfigError(_unknown_key_message(f"data.{table}.columns.{key}", key, valid))
+        return self
+
+
+class GoalConfig(_Strict):
+    name: Literal["grow_margin_key_clients", "cross_sell_new_line", "acquire_smb", "custom"] = "grow_margin_key_clients"
+    weights: dict[str, float] = Field(default_factory=dict, description="Override or (for custom) define metric weights.")
+    new_product_line: str | None = None
+
+    @field_validator("weights")
+    @classmethod
+    def _known_metrics(cls, weights: dict[str, float]) -> dict[str, float]:
+        for key, value in weights.items():
+            if key not in METRICS:
+                raise ValueError(_unknown_key_message(f"goal.weights.{key}", key, METRICS))
+            if value < 0:
+                raise ValueError(f"goal.weights.{key}: weight must be >= 0, got {value}")
+        return weights
+
+    @model_validator(mode="after")
+    def _custom_needs_weights(self) -> "GoalConfig":
+        if self.name == "custom" and not self.weights:
+            raise ValueError("goal.weights: a custom goal needs at least one weight")
+        if self.name == "cross_sell_new_line" and not self.new_product_line:
+            raise ValueError("goal.new_product_line: the goal cross_sell_new_line needs the name of the new product line")
+        return self
+
+
+class CriteriaConfig(_Strict):
+    lookback_months: int = Field(12, ge=1, le=60, description="Active = bought within this window before as_of.")
+    peer_quantile: float = Field(0.75, gt=0, lt=1, description="Peer benchmark quantile for estimated potential.")
+    size_bands: list[int] = Field(default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands.")
+
+
+class AbcdeConfig(_Strict):
+    top_profit_quantile: float = Field(0.8, gt=0, lt=1)
+    high_quantile: float = Field(0.5, gt=0, lt=1)
+    within: str | None = Field("channel", description="Classify within each value of this client column (None: whole base).")
+
+
+class KMeansConfig(_Strict):
+    n_clusters: int = Field(5, ge=2, le=20)
+    features: list[str] = Field(
+        default_factory=lambda: ["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]
+    )
+
+
+class GroupingConfig(_Strict):
+    method: Literal["abcde", "kmeans"] = "abcde"
+    abcde: AbcdeConfig = Field(default_factory=AbcdeConfig)
+    kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
+
+
+class PrioritiesConfig(_Strict):
+    n_tiers: int = Field(4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated.")
+    key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
+
+
+class PlaybookEntry(_Strict):
+    products: str | None = None
+    terms: str | None = None
+    contacts_per_year: float | None = Field(None, ge=0)
+    hours_per_contact: float | None = Field(None, ge=0)
+    channel: str | None = None
+    contact_person: str | None = None
+    resources: str | None = None
+    role: Literal[ROLES + ("automation", "none")] | None = None  # type: ignore[valid-type]
+
+
+class PlaybooksConfig(_Strict):
+    template: str = Field("default", description="templates/playbooks/<template>.<language>.yaml, or a path.")
+    overrides: dict[str, PlaybookEntry] = Field(default_factory=dict, description="By tier_1.., segment label, lost, potential.")
+
+
+class TeamMember(_Strict):
+    manager_id: str
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    name: str = ""
+    division: str = ""
+    capacity: float = Field(1.0, gt=0, le=1.5)
+
+
+class AllocationConfig(_Strict):
+    selling_hours_per_fte: float = Field(1000, gt=0, description="Hours a year one FTE spends on client contacts.")
+    max_reports_per_head: int = Field(7, ge=1, le=15)
+    accounts_per_kam: int = Field(3, ge=1, le=10)
+    drop_lowest_tier: bool = True
+    automate_tiers: list[int] | None = Field(None, description="Tiers worked by automation; default: the lowest tier still worked.")
+    dedicated_hunters: bool = True
+
+
+class EngagementConfig(_Strict):
+    engagement: EngagementInfo
+    data: DataConfig
+    goal: GoalConfig = Field(default_factory=GoalConfig)
+    criteria: CriteriaConfig = Field(default_factory=CriteriaConfig)
+    grouping: GroupingConfig = Field(default_factory=GroupingConfig)
+    priorities: PrioritiesConfig = Field(default_factory=PrioritiesConfig)
+    playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
+    allocation: AllocationConfig = Field(default_factory=AllocationConfig)
+    team: list[TeamMember] = Field(default_factory=list, description="The sales team, if not given as data.team.")
+
+
+# --------------------------------------------------------------------------- loading
+
+def load_config(path: str | Path) -> EngagementConfig:
+    """Read and strictly validate an ``engagement.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file, or an engagement folder holding ``engagement.yaml``.
+
+    Returns
+    -------
+    EngagementConfig
+
+    Raises
+    ------
+    ConfigError
+        With every problem listed as ``<file>: <key path>: <what is wrong>``,
+        and for unknown keys the nearest valid key.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "engagement.yaml"
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], source: str = "engagement.yaml") -> EngagementConfig:
+    """Validate an already-parsed config mapping; see :func:`load_config`."""
+    try:
+        return EngagementConfig.model_validate(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    except ValidationError as exc:
+        problems = [_describe(err, raw) for err in exc.errors()]
+        raise ConfigError(f"{source}: " + "\n".join(problems)) from None
+
+
+def _describe(err: dict[str, Any], raw: dict[str, Any]) -> str:
+    loc = [str(p) for p in err["loc"]]
+    where = ".".join(loc)
+    if err["type"] == "extra_forbidden":
+        valid = _valid_keys_at(loc[:-1])
+        return _unknown_key_message(where, loc[-1], valid)
+    if err["type"] == "missing":
+        return f"{where}: required key is missing"
+    msg = err["msg"]
+    if isinstance(err.get("ctx", {}).get("error"), ConfigError | ValueError):
+        msg = str(err["ctx"]["error"])
+        return msg
+    value = err.get("input")
+    return f"{where}: {msg} (got {value!r})"
+
+
+def _valid_keys_at(loc: list[str]) -> list[str]:
+    """The keys the schema allows at a location (walks nested models)."""
+    model: Any = EngagementConfig
+    for part in loc:
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown_key_message(where: str, key: str, valid: list[str] | tuple[str, ...]) -> str:
+    near = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
+    hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(valid)}"
+    return f"{where}: unknown key '{key}'; {hint}"
+
+
+def dump_config(config: EngagementConfig) -> dict[str, Any]:
+    """The resolved config as plain data (defaults filled in), for the manifest."""
+    return config.model_dump(mode="json")

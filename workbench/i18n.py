@@ -1,0 +1,103 @@
+"""Report language: translation catalogues and locale formatting (Babel).
+
+All text the client reads comes from ``workbench/locales/<language>.yaml``;
+numbers, money, percentages and dates are formatted for the locale.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from functools import lru_cache
+
+import yaml
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from .paths import LOCALES
+
+LANGUAGES = ("en", "ru")
+_LOCALE = {"en": "en_GB", "ru": "ru_RU"}
+
+
+@lru_cache(maxsize=None)
+def catalogue(language: str) -> dict[str, str]:
+    """The flat ``key -> text`` catalogue of a language."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language '{language}' not supported; expected one of {', '.join(LANGUAGES)}")
+    with open(LOCALES / f"{language}.yaml", encoding="utf-8") as fh:
+        return _flatten(yaml.safe_load(fh))
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+class Translator:
+    """Text and number formatting for one report language.
+
+    Parameters
+    ----------
+    language : {"en", "ru"}
+    currency : str, default "RUB"
+        ISO code used by :meth:`money`.
+    """
+
+    def __init__(self, language: str = "en", currency: str = "RUB"):
+        self.language = language
+        self.locale = _LOCALE[language]
+        self.currency = currency
+        self.texts = catalogue(language)
+
+    def __call__(self, key: str, **values) -> str:
+        """The text of ``key``, with ``{placeholders}`` filled in."""
+        try:
+            text = self.texts[key]
+        except KeyError:
+            raise KeyError(f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})") from None
+        return text.format(**values) if values else text
+
+    def label(self, group: str, value) -> str:
+        """Translate a code (a role, a status, a metric) if the catalogue has it, else keep it."""
+        return self.texts.get(f"{group}.{value}", str(value))
+
+    def number(self, value, digits: int = 0) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def money(self, value, digits: int = 0) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
+        return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
+
+    def money_short(self, value) -> str:
+        """Money in thousands or millions, for charts and dense tables."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        for scale, key in ((1e9, "units.bn"), (1e6, "units.mn"), (1e3, "units.k")):
+            if abs(value) >= scale:
+                return f"{self.number(value / scale, 1)}\u00a0{self(key)}"
+        return self.number(value)
+
+    def pct(self, value, digits: int = 1) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "\u00a0%", locale=self.locale)
+
+    def date(self, value) -> str:
+        if value is None:
+            return "–"
+        if hasattr(value, "date") and not isinstance(value, dt.date):
+            value = value.date()
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return format_date(value, format="long", locale=self.locale)
