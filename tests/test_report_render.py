@@ -117,7 +117,7 @@ def test_html_is_self_contained_and_client_only(rendered):
     assert re.search(r'<td class="num">\s*120\s*</td>', html)
     assert re.search(r"<td>\s*Ключевые\s*</td>", html)
     # the first h2 does not start a page, the next ones do (print CSS)
-    assert html.count("data-first-h2") == 1
+    assert html.count("<h2 data-first-h2") == 1
 
 
 def test_pdf_has_the_russian_text(rendered):
@@ -177,3 +177,26 @@ def test_assert_self_contained_accepts_local_content():
         '<body><a href="https://example.org/">a link is not a request</a>'
         '<img src="data:image/png;base64,iVBORw0KGgo="><img src="chart.png"></body></html>'
     )
+
+
+def test_wide_tables_are_fitted_for_print(tmp_path):
+    pd = pytest.importorskip("pandas")
+    nb = nbformat.v4.new_notebook()
+    narrow = pd.DataFrame({"Сегмент": ["A", "B"], "Клиентов": [1, 2]})
+    wide = pd.DataFrame([[1234567] * 16] * 3, columns=[f"Показатель {i}" for i in range(16)])
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": narrow.to_html()}),
+        nbformat.v4.new_output("display_data", data={"text/html": wide.to_html()}),
+    ]
+    nb.cells = [cell]
+    nb_path = tmp_path / "w.ipynb"
+    nbformat.write(nb, nb_path)
+    html = render_html(nb_path, tmp_path / "w.html").read_text(encoding="utf-8")
+    tables = re.findall(r"<table[^>]*>", html)
+    assert len(tables) == 2
+    assert "wide" not in tables[0]
+    assert "x-wide" in tables[1] and "--print-font-size" in tables[1]
+    assert '<section class="cell landscape">' in html
+    pdf = render_pdf(tmp_path / "w.html", tmp_path / "w.pdf")
+    assert pdf.read_bytes()[:4] == b"%PDF"

@@ -163,3 +163,33 @@ def sequence(plan: pd.DataFrame, team: pd.DataFrame | None) -> pd.DataFrame:
     before = worked["cumulative_fte"] - worked["fte"]
     worked["coverage"] = ((worked["available_fte"] - before) / worked["fte"]).clip(0, 1)
     return worked.reset_index(drop=True)
+
+
+def run_step(run_dir, selling_hours_per_fte: float = 1000, max_reports_per_head: int = 7, accounts_per_kam: int = 3,
+             drop_lowest_tier: bool = True, automate_tiers: list[int] | None = None, dedicated_hunters: bool = True) -> dict:
+    """Turn the playbooks into workload and FTE by role, compare with the team; save it."""
+    from . import artifacts
+
+    playbooks = artifacts.load(run_dir, "playbooks", "playbooks")
+    ranked = artifacts.load(run_dir, "priorities", "priorities")
+    flagged = artifacts.load(run_dir, "priorities", "key_accounts")
+    meta = artifacts.load(run_dir, "priorities", "meta")
+    team = artifacts.load(run_dir, "intake", "team", optional=True)
+    per_segment = flagged.groupby("segment").size().to_dict() if len(flagged) else {}
+    plan, rules = workload(playbooks, ranked, per_segment, selling_hours_per_fte=selling_hours_per_fte,
+                           n_tiers=meta["n_tiers"], drop_lowest_tier=drop_lowest_tier,
+                           automate_tiers=automate_tiers, dedicated_hunters=dedicated_hunters)
+    n_key = len(flagged)
+    if n_key:
+        rules.insert(0, {"rule": "key_account_managers", "segments": sorted(per_segment), "clients": n_key,
+                         "fte": math.ceil(n_key / accounts_per_kam)})
+    need = fte_by_role(plan, n_key, accounts_per_kam=accounts_per_kam, max_reports_per_head=max_reports_per_head)
+    rules.append({"rule": "span_of_control", "segments": [], "clients": 0,
+                  "fte": float(need.loc[need["role"] == "head_of_sales", "fte_needed"].iloc[0]), "max": max_reports_per_head})
+    comparison = compare_with_team(need, team)
+    seq = sequence(plan, team)
+    notes = [] if team is not None and not team.empty else [artifacts.note("no_team")]
+    artifacts.save(run_dir, "allocation", plan=plan, rules=rules, fte=comparison, sequence=seq, notes=notes,
+                   settings={"selling_hours_per_fte": selling_hours_per_fte, "max_reports_per_head": max_reports_per_head,
+                             "accounts_per_kam": accounts_per_kam})
+    return {"plan": plan, "rules": rules, "fte": comparison, "sequence": seq, "notes": notes}

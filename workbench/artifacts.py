@@ -33,14 +33,20 @@ def save(run_dir: str | Path, step: str, **objects: Any) -> list[Path]:
     return written
 
 
-def load(run_dir: str | Path, step: str, name: str) -> Any:
-    """Load an artifact saved by :func:`save`; the error names the step that should have made it."""
+def load(run_dir: str | Path, step: str, name: str, optional: bool = False) -> Any:
+    """Load an artifact saved by :func:`save`; the error names the step that should have made it.
+
+    With ``optional=True`` a missing artifact (a table the export did not
+    have, say) gives None instead.
+    """
     folder = _dir(run_dir, step)
     for path in (folder / f"{name}.parquet", folder / f"{name}.json"):
         if path.exists():
             if path.suffix == ".parquet":
                 return pd.read_parquet(path)
             return json.loads(path.read_text(encoding="utf-8"))
+    if optional:
+        return None
     raise FileNotFoundError(
         f"artifact '{step}/{name}' not found in {folder}: run the '{step}' step first"
     )
@@ -52,3 +58,8 @@ def _jsonable(obj: Any) -> Any:
     if hasattr(obj, "item"):
         return obj.item()
     raise TypeError(f"cannot save {type(obj).__name__} as JSON")
+
+
+def note(key: str, **values: Any) -> dict:
+    """A remark for the report: a catalogue key (``notes.<key>``) and its values."""
+    return {"key": key, "values": values}

@@ -138,8 +138,8 @@ def client_criteria(
         [out["last_purchase"] >= start, out["first_purchase"].notna()], ["active", "lost"], default="potential"
     )
     out["size_band"] = size_band(out["employees"], size_bands) if "employees" in out else "unknown"
-    out["smb"] = out["size_band"].isin(SIZE_LABELS[:3])
-    out.loc[out["size_band"] == "unknown", "smb"] = np.nan
+    out["smb"] = out["size_band"].isin(SIZE_LABELS[:3]).astype("boolean")
+    out.loc[out["size_band"] == "unknown", "smb"] = pd.NA
     if payments is not None and "invoice_id" in tx:
         out = out.merge(solvency(payments, tx, end), on="client_id", how="left")
     out = estimate_potential(out, peer_quantile)
@@ -220,3 +220,25 @@ def status_counts(criteria: pd.DataFrame) -> pd.DataFrame:
     }).reindex(list(STATUSES), fill_value=0).reset_index()
     out["client_share"] = out["clients"] / out["clients"].sum()
     return out
+
+
+def run_step(run_dir, size_bands=(50, 250, 1000), peer_quantile: float = 0.75, lookback_months: int = 12) -> dict:
+    """Compute the criteria table from the canonical tables; save it."""
+    from . import artifacts
+
+    tables = {t: artifacts.load(run_dir, "intake", t, optional=True) for t in ("clients", "transactions", "payments")}
+    period = artifacts.load(run_dir, "intake", "period")
+    goal = artifacts.load(run_dir, "goal", "goal")
+    table = client_criteria(
+        tables["clients"], tables["transactions"], tables["payments"],
+        start=pd.Timestamp(period["start"]), end=pd.Timestamp(period["end"]), lookback_months=lookback_months,
+        size_bands=list(size_bands), peer_quantile=peer_quantile, new_product_line=goal.get("new_product_line"),
+    )
+    avail = availability({k: v for k, v in tables.items() if v is not None})
+    counts = status_counts(table)
+    notes = [artifacts.note("criterion_missing", criterion=r.criterion, columns=r.missing)
+             for r in avail.itertuples() if not r.available]
+    if (table["potential_source"] != "score").any():
+        notes.append(artifacts.note("potential_estimated", quantile=peer_quantile))
+    artifacts.save(run_dir, "criteria", criteria=table, availability=avail, status_counts=counts, notes=notes)
+    return {"criteria": table, "availability": avail, "status_counts": counts, "notes": notes}

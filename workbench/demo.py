@@ -31,7 +31,7 @@ PRODUCT_LINES = ("Fasteners", "Hand tools", "Consumables", "Equipment",
 LINE_MARGIN = np.array([0.32, 0.25, 0.18, 0.10, 0.45, 0.40])
 LINE_MIX = np.array([0.25, 0.18, 0.30, 0.12, 0.15, 0.0])   # typical basket share
 LINE_TICKET = np.array([1.0, 1.0, 0.8, 2.5, 1.5, 1.5])     # relative line value
-NEW_LINE, NEW_LINE_MONTHS = "Smart sensors", 9
+NEW_LINE, NEW_LINE_MONTHS = PRODUCT_LINES.index("Smart sensors"), 9   # launched 9 months before end
 
 SHARE_POTENTIAL, SHARE_LOST = 0.20, 0.12
 INTENSITY_SIGMA = 1.05        # spread of client spend beyond size; sets the ~75% top-20% share
@@ -137,8 +137,8 @@ def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
     region = rng.choice(len(REGIONS), n, p=REGION_P)
     corporate = emp >= CORPORATE_MIN_EMPLOYEES
     channel = np.where(corporate, rng.choice(3, n, p=[0.8, 0.15, 0.05]), rng.choice(3, n, p=[0.45, 0.35, 0.2]))
-    status = rng.choice(np.array(["potential", "lost", "active"]), n, p=[SHARE_POTENTIAL, SHARE_LOST,
-                                                                         1 - SHARE_POTENTIAL - SHARE_LOST])
+    p_status = [SHARE_POTENTIAL, SHARE_LOST, 1 - SHARE_POTENTIAL - SHARE_LOST]
+    status = rng.choice(np.array(["potential", "lost", "active"]), n, p=p_status)
     # Buying windows: active clients run to the end, lost ones stop >13 months before it.
     start = np.where(rng.random(n) < 0.65, 0, rng.integers(0, span - 240, n))
     stop = np.full(n, span)
@@ -233,9 +233,9 @@ def _transactions(rng, c: pd.DataFrame, span: int, launch: int):
 
     # Pick 1-4 distinct product lines per invoice by weighted sampling without replacement.
     pref = LINE_MIX * rng.lognormal(0, 0.8, (len(buyers), len(PRODUCT_LINES)))
-    pref[:, -1] = np.where(b.adopter, 0.5, 0.0)
+    pref[:, NEW_LINE] = np.where(b.adopter, 0.5, 0.0)   # only a few early adopters
     w = pref[pos]
-    w[:, -1] *= day >= launch
+    w[:, NEW_LINE] *= day >= launch
     with np.errstate(divide="ignore"):
         order = np.argsort(rng.exponential(size=w.shape) / w, axis=1, kind="stable")
     k = rng.choice([1, 2, 3, 4], len(pos), p=[0.3, 0.3, 0.25, 0.15])

@@ -137,3 +137,30 @@ def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     }
     figures["clients_for_80_share"] = figures["clients_for_80"] / n if n else float("nan")
     return curve, figures
+
+
+def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_product_line: str | None = None) -> dict:
+    """Resolve the goal and compute the portfolio diagnostics for the current window; save them."""
+    from . import artifacts
+
+    goal = resolve_goal(goal_name, goal_weights, new_product_line)
+    tx = artifacts.load(run_dir, "intake", "transactions")
+    period = artifacts.load(run_dir, "intake", "period")
+    current = tx.loc[tx["date"].between(pd.Timestamp(period["start"]), pd.Timestamp(period["end"]))]
+    lines = product_lines(current)
+    curve, figures = concentration(current)
+    notes = []
+    if lines is None:
+        notes.append(artifacts.note("no_product_line"))
+    if "cost" not in tx or tx["cost"].isna().all():
+        notes.append(artifacts.note("no_cost"))
+    if new_product_line and (lines is None or new_product_line not in set(lines["product_line"])):
+        notes.append(artifacts.note("new_line_not_sold", line=new_product_line))
+    goal.notes = notes
+    figures.update(revenue=float(current["amount"].sum()), lines=int(len(current)),
+                   margin=float(current["amount"].sum() - current["cost"].sum()) if "cost" in current and current["cost"].notna().any() else None)
+    saved = {"goal": goal.to_dict(), "pareto": curve, "concentration": figures}
+    if lines is not None:
+        saved["product_lines"] = lines
+    artifacts.save(run_dir, "goal", **saved)
+    return {"goal": goal, "product_lines": lines, "pareto": curve, "concentration": figures, "period": period}

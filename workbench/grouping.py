@@ -195,3 +195,24 @@ def segment(criteria: pd.DataFrame, method: str = "abcde", **params) -> tuple[pd
     info["method"] = method
     info["segment_order"] = [s for s in order + list(SPECIAL_SEGMENTS) if s in present]
     return pd.DataFrame({"client_id": criteria["client_id"].to_numpy(), "segment": labels.to_numpy()}), info
+
+
+def run_step(run_dir, method: str = "abcde", top_profit_quantile: float = 0.8, high_quantile: float = 0.5,
+             within: str | None = "channel", n_clusters: int = 5, features: list[str] | None = None, seed: int = 42) -> dict:
+    """Segment the clients with the chosen method; save the segments and what the method learned."""
+    from . import artifacts
+
+    criteria = artifacts.load(run_dir, "criteria", "criteria")
+    if method == "abcde":
+        params = {"top_profit_quantile": top_profit_quantile, "high_quantile": high_quantile, "within": within}
+    else:
+        params = {"n_clusters": n_clusters, "features": list(features or []), "random_state": seed}
+    segments, info = segment(criteria, method, **params)
+    notes = []
+    if info.get("profit_basis") == "revenue":
+        notes.append(artifacts.note("abcde_revenue_based"))
+    if info.get("dropped_features"):
+        notes.append(artifacts.note("kmeans_dropped", features=", ".join(info["dropped_features"])))
+    info["notes"] = notes
+    artifacts.save(run_dir, "grouping", segments=segments, info=info)
+    return {"segments": segments, "info": info, "criteria": criteria}

@@ -55,7 +55,7 @@ class Translator:
         self.currency = currency
         self.texts = catalogue(language)
 
-    def __call__(self, key: str, **values) -> str:
+    def __call__(self, key: str, /, **values) -> str:
         """The text of ``key``, with ``{placeholders}`` filled in."""
         try:
             text = self.texts[key]

@@ -75,3 +75,14 @@ def build_playbooks(priorities: pd.DataFrame, template: dict[str, dict], overrid
             raise ValueError(f"playbook for segment '{seg}' (tier {tier}): no value for {', '.join(missing)}")
         rows.append({"segment": seg, "tier": int(tier), **{f: entry[f] for f in FIELDS}})
     return pd.DataFrame(rows)
+
+
+def run_step(run_dir, playbook_template: str = "default", language: str = "en", overrides: dict | None = None) -> dict:
+    """Build the playbook of each segment from the template and the overrides; save it."""
+    from . import artifacts
+
+    ranked = artifacts.load(run_dir, "priorities", "priorities")
+    template = load_template(template_path(playbook_template, language))
+    table = build_playbooks(ranked, template, overrides)
+    artifacts.save(run_dir, "playbooks", playbooks=table)
+    return {"playbooks": table}

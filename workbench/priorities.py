@@ -137,3 +137,32 @@ def division_shares(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFr
     df = df.loc[df["revenue"] > 0]
     table = df.pivot_table(index="segment", columns="division", values="revenue", aggfunc="sum", fill_value=0)
     return table / table.sum()
+
+
+def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70)) -> dict:
+    """Describe and score the segments, flag key accounts; save them."""
+    from . import artifacts
+
+    criteria = artifacts.load(run_dir, "criteria", "criteria")
+    segments = artifacts.load(run_dir, "grouping", "segments")
+    info = artifacts.load(run_dir, "grouping", "info")
+    goal = artifacts.load(run_dir, "goal", "goal")
+    cards = segment_cards(criteria, segments, info["segment_order"])
+    ranked = priority_scores(cards, goal["weights"], n_tiers)
+    flagged, basis = key_accounts(criteria, tuple(key_account_thresholds))
+    flagged = flagged.merge(segments, on="client_id", how="left")
+    divisions = division_shares(criteria, segments)
+    notes = []
+    if basis == "revenue":
+        notes.append(artifacts.note("key_accounts_revenue_based"))
+    if divisions is None:
+        notes.append(artifacts.note("no_division"))
+    missing = [m for m in goal["weights"] if ranked[m].isna().all()]
+    if missing:
+        notes.append(artifacts.note("goal_metric_missing", metrics=", ".join(missing)))
+    saved = {"priorities": ranked, "key_accounts": flagged, "meta": {"key_account_basis": basis, "notes": notes,
+             "thresholds": list(key_account_thresholds), "n_tiers": n_tiers}}
+    if divisions is not None:
+        saved["division_shares"] = divisions.reset_index()
+    artifacts.save(run_dir, "priorities", **saved)
+    return {"priorities": ranked, "key_accounts": flagged, "division_shares": divisions, "notes": notes}

@@ -108,7 +108,7 @@ def render_html(notebook_path, html_path, title: str | None = None) -> Path:
         }
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    body = _align_numeric_columns(body)
+    body = _postprocess(body)
     assert_self_contained(body)
 
     html_path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,19 +157,59 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER_RE.match(text))
 
 
-def _align_numeric_columns(page: str) -> str:
-    """Add ``class="num"`` to the cells of table columns that hold only numbers.
+def _postprocess(page: str) -> str:
+    """Finish the exported page: numeric columns, wide tables, ``<img>`` attributes.
 
     Parameters
     ----------
     page : str
-        Full HTML page.
+        Full HTML page from the exporter.
 
     Returns
     -------
     str
-        The page with ``num`` added to numeric ``<td>`` cells and to the
-        header cells above them.
+        The page re-serialized with attributes in document order (``src``
+        first on images); numeric table columns carry the class ``num``
+        and tables too wide for a portrait A4 page ``wide`` or ``x-wide``
+        (see :func:`_mark_wide_table`).
+
+    Notes
+    -----
+    ``HTMLExporter`` already round-trips the page through BeautifulSoup,
+    whose default formatter sorts attributes alphabetically (``<img alt=...
+    src=...>``); this keeps the order of the template instead.
+    """
+    from bs4 import BeautifulSoup
+    from bs4.formatter import HTMLFormatter
+
+    class _DocumentOrder(HTMLFormatter):
+        def attributes(self, tag):
+            return list(tag.attrs.items()) if tag.attrs else []
+
+    soup = BeautifulSoup(page, "html.parser")
+    for table in soup.find_all("table"):
+        _align_numeric_columns(table)
+        _mark_wide_table(table)
+    for img in soup.find_all("img"):
+        if "src" in img.attrs:
+            img.attrs = {"src": img.attrs["src"], **{k: v for k, v in img.attrs.items() if k != "src"}}
+    minimal = HTMLFormatter.REGISTRY["minimal"]
+    formatter = _DocumentOrder(
+        entity_substitution=minimal.entity_substitution,
+        void_element_close_prefix=minimal.void_element_close_prefix,
+        cdata_containing_tags=minimal.cdata_containing_tags,
+    )
+    return soup.decode(formatter=formatter)
+
+
+def _align_numeric_columns(table) -> None:
+    """Add ``class="num"`` to the cells of table columns that hold only numbers.
+
+    Parameters
+    ----------
+    table : bs4.element.Tag
+        A ``<table>`` element, changed in place: ``num`` is added to the
+        numeric ``<td>`` cells and to the header cells above them.
 
     Notes
     -----
@@ -180,50 +220,107 @@ def _align_numeric_columns(page: str) -> str:
     (``NaN``, ``—``...) and at least one is a number. Header rows using
     ``colspan`` are left alone.
     """
-    if "<table" not in page:
-        return page
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(page, "html.parser")
-    changed = False
-    for table in soup.find_all("table"):
-        body_rows = [
-            tr
-            for tr in table.find_all("tr")
-            if tr.find_parent("table") is table and tr.find_parent("thead") is None
-        ]
-        # column (counted from the right) -> [all numeric-or-neutral, any number]
-        columns: dict[int, list[bool]] = {}
-        for tr in body_rows:
-            tds = tr.find_all("td", recursive=False)
-            for pos, td in enumerate(reversed(tds)):
-                text = _cell_text(td)
-                state = columns.setdefault(pos, [True, False])
-                if text in _NEUTRAL:
-                    continue
-                if _is_number(text):
-                    state[1] = True
-                else:
-                    state[0] = False
-        numeric = {pos for pos, (ok, seen) in columns.items() if ok and seen}
-        if not numeric:
-            continue
-        changed = True
-        for tr in body_rows:
-            tds = tr.find_all("td", recursive=False)
-            for pos, td in enumerate(reversed(tds)):
+    body_rows = [
+        tr
+        for tr in table.find_all("tr")
+        if tr.find_parent("table") is table and tr.find_parent("thead") is None
+    ]
+    # column (counted from the right) -> [all numeric-or-neutral, any number]
+    columns: dict[int, list[bool]] = {}
+    for tr in body_rows:
+        for pos, td in enumerate(reversed(tr.find_all("td", recursive=False))):
+            text = _cell_text(td)
+            state = columns.setdefault(pos, [True, False])
+            if text in _NEUTRAL:
+                continue
+            if _is_number(text):
+                state[1] = True
+            else:
+                state[0] = False
+    numeric = {pos for pos, (ok, seen) in columns.items() if ok and seen}
+    if not numeric:
+        return
+    for tr in body_rows:
+        for pos, td in enumerate(reversed(tr.find_all("td", recursive=False))):
+            if pos in numeric:
+                td["class"] = [*td.get("class", []), "num"]
+    thead = table.find("thead")
+    if thead is not None and thead.find_parent("table") is table:
+        for tr in thead.find_all("tr"):
+            cells = tr.find_all(["th", "td"], recursive=False)
+            if any(str(c.get("colspan", "1")) != "1" for c in cells):
+                continue
+            for pos, cell in enumerate(reversed(cells)):
                 if pos in numeric:
-                    td["class"] = [*td.get("class", []), "num"]
-        thead = table.find("thead")
-        if thead is not None:
-            for tr in thead.find_all("tr"):
-                cells = tr.find_all(["th", "td"], recursive=False)
-                if any(c.get("colspan", "1") not in ("1", 1) for c in cells):
-                    continue
-                for pos, cell in enumerate(reversed(cells)):
-                    if pos in numeric:
-                        cell["class"] = [*cell.get("class", []), "num"]
-    return str(soup) if changed else page
+                    cell["class"] = [*cell.get("class", []), "num"]
+
+
+#: Print geometry used to fit tables: text width of a portrait and of a
+#: landscape A4 page (pt), the table font (pt) and the smallest font allowed.
+_PORTRAIT_PT = 505.0
+_LANDSCAPE_PT = 750.0
+_TABLE_FONT_PT = 8.5
+_MIN_FONT_PT = 5.5
+_CHAR_EM = 0.68  # average advance of DejaVu Sans (digits 0.64 em, bold capitals more)
+
+
+def _mark_wide_table(table) -> None:
+    """Shrink, or put on a landscape page, a table too wide for portrait A4 in print.
+
+    Parameters
+    ----------
+    table : bs4.element.Tag
+        A ``<table>`` element. If it does not fit the portrait text width at
+        the normal print size it gets the class ``wide`` (smaller font on the
+        portrait page) or, when that font would go under 7 pt, ``x-wide``
+        (landscape page; the enclosing ``section.cell`` gets ``landscape``),
+        and the font size as ``style="--print-font-size: …pt"``.
+
+    Notes
+    -----
+    The estimate counts, per column, the longest number or text in the body
+    (text capped at 30 characters, since it can wrap) and the longest word of
+    the header. Screens are unaffected: there a wide table scrolls
+    horizontally inside its output.
+    """
+    widths: dict[int, int] = {}
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        in_head = tr.find_parent("thead") is not None
+        cells = tr.find_all(["th", "td"], recursive=False)
+        if any(str(c.get("colspan", "1")) != "1" for c in cells):
+            continue
+        for pos, cell in enumerate(reversed(cells)):
+            text = _cell_text(cell)
+            if in_head:
+                need = max((len(word) for word in text.split()), default=0)
+            elif "num" in cell.get("class", []):
+                need = len(text)
+            else:
+                need = min(len(text), 30)
+            widths[pos] = max(widths.get(pos, 0), need)
+    chars, ncols = sum(widths.values()), len(widths)
+    if not chars:
+        return
+
+    def font_to_fit(width_pt: float, padding_pt: float) -> float:
+        return (width_pt - ncols * padding_pt) / (_CHAR_EM * chars)
+
+    if font_to_fit(_PORTRAIT_PT, 10.0) >= _TABLE_FONT_PT:
+        return
+    size = font_to_fit(_PORTRAIT_PT, 4.0)
+    kind = "wide"
+    if size < 7.0:
+        kind = "x-wide"
+        size = font_to_fit(_LANDSCAPE_PT, 4.0)
+        section = table.find_parent("section")
+        if section is not None:
+            section["class"] = [*section.get("class", []), "landscape"]
+    size = max(_MIN_FONT_PT, min(_TABLE_FONT_PT, int(size * 10) / 10))
+    table["class"] = [*table.get("class", []), kind]
+    style = table.get("style", "").strip().rstrip(";")
+    table["style"] = (style + "; " if style else "") + f"--print-font-size: {size}pt"
 
 
 # ---------------------------------------------------------- self-contained

@@ -1,0 +1,96 @@
+"""``workbench`` command: init, validate, run an engagement; make the demo."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import ConfigError
+from .intake import IntakeError
+
+DEMO_COMPANY = "Demo Distribution LLC"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="workbench", description="Client segmentation from a CRM export to a report.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="create an engagement folder from templates/")
+    p.add_argument("path", type=Path)
+    p.add_argument("--company", help="the company the report is addressed to")
+    p = sub.add_parser("validate", help="check engagement.yaml and the exports without running anything")
+    p.add_argument("path", type=Path)
+    p = sub.add_parser("run", help="run the six steps and render report.html and report.pdf")
+    p.add_argument("path", type=Path)
+    p.add_argument("--language", choices=["en", "ru"], help="override engagement.language")
+    p.add_argument("--no-pdf", action="store_true", help="render the HTML only")
+    p = sub.add_parser("demo", help="generate the demo company and run its engagement")
+    p.add_argument("path", type=Path, nargs="?", default=Path("engagements/demo"))
+    p.add_argument("--clients", type=int, default=3000, help="number of clients (default 3000)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--language", choices=["en", "ru"], default="en")
+    p.add_argument("--no-pdf", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "init":
+            return _init(args)
+        if args.command == "validate":
+            return _validate(args)
+        if args.command == "run":
+            return _run(args.path, args.language, not args.no_pdf)
+        if args.command == "demo":
+            return _demo(args)
+    except (ConfigError, IntakeError, FileExistsError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _init(args) -> int:
+    from .engagement import init_engagement
+
+    path = init_engagement(args.path, args.company)
+    print(f"created {path / 'engagement.yaml'}\n"
+          f"next: put the CRM exports into {path / 'data'}, map their columns in engagement.yaml, then\n"
+          f"  workbench validate {path}\n  workbench run {path}")
+    return 0
+
+
+def _validate(args) -> int:
+    from .engagement import validate
+
+    config, intake = validate(args.path)
+    print(f"engagement.yaml: ok ({config.engagement.company}, language {config.engagement.language}, "
+          f"goal {config.goal.name}, grouping {config.grouping.method})")
+    print(intake.summary().to_string(index=False))
+    if len(intake.rejected):
+        print(f"\n{len(intake.rejected)} problem(s) in rows that will be rejected; the first ones:")
+        print(intake.rejected.head(10).to_string(index=False))
+    return 0
+
+
+def _run(path: Path, language: str | None, pdf: bool) -> int:
+    from .engagement import StepFailed, run
+
+    try:
+        result = run(path, language=language, pdf=pdf)
+    except StepFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nreport: {result.html}" + (f"\n        {result.pdf}" if pdf else ""))
+    return 0
+
+
+def _demo(args) -> int:
+    from . import demo
+    from .engagement import init_engagement
+
+    path: Path = args.path
+    if not (path / "engagement.yaml").exists():
+        init_engagement(path, DEMO_COMPANY)
+    demo.generate(path / "data", n_clients=args.clients, seed=args.seed)
+    print(f"demo company: {args.clients} clients in {path / 'data'}")
+    return _run(path, args.language, not args.no_pdf)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""An engagement folder, and one run of it from exports to report.
+
+::
+
+    acme/
+      engagement.yaml        the config (the single source of parameters)
+      data/                  the CRM exports (never committed)
+      runs/<timestamp>/      one folder per run:
+        artifacts/<step>/    tables and figures each step saves
+        notebooks/           the executed notebooks, for the analyst
+        report.html, report.pdf
+        manifest.json        resolved config, input hashes, versions, seed
+      runs/latest -> <timestamp>
+
+A run validates the config and the data first (no kernel starts on a bad
+config), then executes the step notebooks with papermill, one kernel each,
+then renders the report notebook to HTML and PDF.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from . import STEPS, artifacts
+from .config import EngagementConfig, dump_config, load_config
+from .intake import Intake, analysis_period, load_tables
+from .paths import NOTEBOOKS, TEMPLATES
+
+NOTEBOOK_FILES = {step: f"{i:02d}-{step}.ipynb" for i, step in enumerate(STEPS, start=1)}
+REPORT_NOTEBOOK = "07-report.ipynb"
+PACKAGES = ("workbench", "pandas", "numpy", "duckdb", "scikit-learn", "seaborn", "matplotlib", "papermill",
+            "nbconvert", "weasyprint", "pydantic", "babel", "pyarrow")
+
+
+class StepFailed(RuntimeError):
+    """A step notebook raised; the message names the step, the cell and the error."""
+
+    def __init__(self, step: str, message: str, notebook: Path):
+        super().__init__(message)
+        self.step, self.notebook = step, notebook
+
+
+# --------------------------------------------------------------------------- parameters
+
+def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
+    """The papermill parameters of a step notebook, from the engagement config.
+
+    Names match the notebooks' ``parameters`` cells; values are literals.
+    """
+    common = {"run_dir": str(run_dir), "language": config.engagement.language}
+    c = config
+    if step == "goal":
+        return {**common, "goal_name": c.goal.name, "goal_weights": c.goal.weights, "new_product_line": c.goal.new_product_line}
+    if step == "criteria":
+        return {**common, "size_bands": list(c.criteria.size_bands), "peer_quantile": c.criteria.peer_quantile,
+                "lookback_months": c.criteria.lookback_months}
+    if step == "grouping":
+        return {**common, "method": c.grouping.method, "top_profit_quantile": c.grouping.abcde.top_profit_quantile,
+                "high_quantile": c.grouping.abcde.high_quantile, "within": c.grouping.abcde.within,
+                "n_clusters": c.grouping.kmeans.n_clusters, "features": list(c.grouping.kmeans.features),
+                "seed": c.engagement.seed}
+    if step == "priorities":
+        return {**common, "n_tiers": c.priorities.n_tiers, "key_account_thresholds": list(c.priorities.key_account_thresholds)}
+    if step == "playbooks":
+        return {**common, "playbook_template": c.playbooks.template,
+                "overrides": {k: v.model_dump(exclude_none=True) for k, v in c.playbooks.overrides.items()}}
+    if step == "allocation":
+        a = c.allocation
+        return {**common, "selling_hours_per_fte": a.selling_hours_per_fte, "max_reports_per_head": a.max_reports_per_head,
+                "accounts_per_kam": a.accounts_per_kam, "drop_lowest_tier": a.drop_lowest_tier,
+                "automate_tiers": a.automate_tiers, "dedicated_hunters": a.dedicated_hunters}
+    if step == "report":
+        e = c.engagement
+        return {**common, "currency": e.currency, "company": e.company, "title": e.title,
+                "consultant": e.consultant}
+    raise ValueError(f"unknown step '{step}'")
+
+
+# --------------------------------------------------------------------------- the folder
+
+def init_engagement(path: str | Path, company: str | None = None) -> Path:
+    """Create an engagement folder from ``templates/engagement.yaml``."""
+    path = Path(path)
+    target = path / "engagement.yaml"
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; not overwriting it")
+    (path / "data").mkdir(parents=True, exist_ok=True)
+    text = (TEMPLATES / "engagement.yaml").read_text(encoding="utf-8")
+    if company:
+        text = text.replace('company: "Acme Distribution LLC"', f"company: {json.dumps(company, ensure_ascii=False)}")
+    target.write_text(text, encoding="utf-8")
+    return path
+
+
+def validate(path: str | Path) -> tuple[EngagementConfig, Intake]:
+    """Check the config and read the data, without running anything."""
+    path = Path(path)
+    config = load_config(path)
+    return config, load_tables(config, path)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name if name != "workbench" else "segmentation-workbench")
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+# --------------------------------------------------------------------------- a run
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    html: Path
+    pdf: Path
+    manifest: Path
+
+
+def save_intake(run_dir: Path, config: EngagementConfig, intake: Intake) -> None:
+    """Write the canonical tables, the rejected rows and the analysis period."""
+    start, end = analysis_period(intake.tables["transactions"], config.engagement.as_of, config.criteria.lookback_months)
+    artifacts.save(run_dir, "intake", **intake.tables, rejected=intake.rejected, summary=intake.summary(),
+                   period={"start": start.date().isoformat(), "end": end.date().isoformat(),
+                           "lookback_months": config.criteria.lookback_months})
+    intake.rejected.to_csv(run_dir / "rejected.csv", index=False)
+
+
+def run(
+    path: str | Path,
+    language: str | None = None,
+    progress: Callable[[str], None] = print,
+    pdf: bool = True,
+) -> RunResult:
+    """Run an engagement end to end into a new run folder.
+
+    Parameters
+    ----------
+    path : path
+        The engagement folder.
+    language : {"en", "ru"}, optional
+        Overrides ``engagement.language``.
+    progress : callable
+        Receives one line per step.
+    pdf : bool, default True
+        Also render the PDF.
+
+    Raises
+    ------
+    ConfigError, IntakeError
+        Before anything runs.
+    StepFailed
+        A notebook raised; its executed copy is kept in the run folder.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import report
+
+    path = Path(path)
+    config, intake = validate(path)
+    if language:
+        config.engagement.language = language
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = path / "runs" / stamp
+    suffix = 1
+    while run_dir.exists():
+        suffix += 1
+        run_dir = path / "runs" / f"{stamp}-{suffix}"
+    (run_dir / "notebooks").mkdir(parents=True)
+    manifest = {
+        "engagement": str(path.resolve()), "run": run_dir.name, "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "config": dump_config(config), "seed": config.engagement.seed,
+        "inputs": {t: {"file": str(p), "sha256": file_sha256(p), "rows_read": intake.read_rows.get(t)} for t, p in intake.files.items()},
+        "rows_rejected": len(intake.rejected), "versions": versions(), "steps": {}, "status": "running",
+    }
+    manifest_path = run_dir / "manifest.json"
+    _write_json(manifest_path, manifest)
+    progress(f"run folder: {run_dir}")
+    save_intake(run_dir, config, intake)
+    progress(f"[0/7] intake      ok  ({sum(len(t) for t in intake.tables.values())} rows, {len(intake.rejected)} rejected: see rejected.csv)")
+
+    for i, step in enumerate((*STEPS, "report"), start=1):
+        name = NOTEBOOK_FILES.get(step, REPORT_NOTEBOOK)
+        out = run_dir / "notebooks" / name
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(NOTEBOOKS / name), str(out), parameters=step_parameters(config, step, run_dir.resolve()),
+                kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), report_mode=False,
+            )
+        except PapermillExecutionError as exc:
+            message = (f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
+                       f"{exc.ename}: {exc.evalue}\n  executed notebook kept at {out}")
+            manifest["steps"][step] = {"status": "failed", "seconds": round(time.perf_counter() - t0, 2), "error": f"{exc.ename}: {exc.evalue}"}
+            manifest["status"] = "failed"
+            _write_json(manifest_path, manifest)
+            raise StepFailed(step, message, out) from None
+        seconds = time.perf_counter() - t0
+        manifest["steps"][step] = {"status": "ok", "seconds": round(seconds, 2)}
+        progress(f"[{i}/7] {step:<11} ok  ({seconds:.1f} s)")
+
+    html = report.render_html(run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html",
+                              title=f"{config.engagement.company} — {config.engagement.title}")
+    progress(f"report.html  {html}")
+    pdf_path = run_dir / "report.pdf"
+    if pdf:
+        report.render_pdf(html, pdf_path)
+        progress(f"report.pdf   {pdf_path}")
+    manifest.update(status="ok", finished=dt.datetime.now().isoformat(timespec="seconds"))
+    _write_json(manifest_path, manifest)
+    _point_latest(path / "runs", run_dir)
+    return RunResult(run_dir=run_dir, html=html, pdf=pdf_path, manifest=manifest_path)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+
+
+def _point_latest(runs: Path, run_dir: Path) -> None:
+    latest = runs / "latest"
+    if latest.is_symlink() or latest.is_file():
+        latest.unlink()
+    elif latest.is_dir():
+        shutil.rmtree(latest)
+    try:
+        latest.symlink_to(run_dir.name, target_is_directory=True)
+    except OSError:  # no symlinks (some Windows set-ups): write the name instead
+        latest.write_text(run_dir.name, encoding="utf-8")

@@ -1,0 +1,348 @@
+"""The client report's content: one method per section, in the six steps' order.
+
+The report notebook (``notebooks/07-report.ipynb``) calls one method per
+cell. Each reads the run's artifacts and emits HTML (headings, narrative,
+tables) and seaborn figures; every text comes from the translation catalogue
+and every number is formatted for the report's locale.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import STEPS, artifacts, charts
+from .i18n import Translator
+
+# Column formats for tables: how each kind of value is written.
+FORMATS = ("text", "int", "number", "number1", "money", "pct", "date")
+
+
+class ClientReport:
+    """Writes the client report of one run.
+
+    Parameters
+    ----------
+    run_dir : path
+        The run folder whose artifacts the report shows.
+    language : {"en", "ru"}
+    currency : str
+    company, title, consultant : str
+        For the cover.
+    sink : callable, optional
+        Receives each output (an HTML string or a matplotlib Figure); by
+        default they are displayed in the notebook.
+    """
+
+    def __init__(self, run_dir, language: str = "en", currency: str = "RUB", company: str = "", title: str = "",
+                 consultant: str = "", sink: Callable | None = None):
+        self.run_dir = Path(run_dir)
+        self.t = Translator(language, currency)
+        self.company, self.title, self.consultant = company, title, consultant
+        self._sink = sink
+
+    # ------------------------------------------------------------------ output
+    def emit(self, item) -> None:
+        if self._sink is not None:
+            self._sink(item)
+            return
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML, display
+
+        if isinstance(item, str):
+            display(HTML(item))
+        else:
+            display(item)
+            plt.close(item)
+
+    def load(self, step: str, name: str, optional: bool = False):
+        return artifacts.load(self.run_dir, step, name, optional=optional)
+
+    def heading(self, step: str) -> None:
+        number = STEPS.index(step) + 1
+        self.emit(f'<h2 id="step-{step}" class="wb-step">{number}. {html.escape(self.t(f"{step}.title"))}</h2>')
+
+    def text(self, key: str, /, tag: str = "p", **values) -> None:
+        self.emit(f"<{tag}>{html.escape(self.t(key, **values))}</{tag}>")
+
+    def subheading(self, key: str, /, **values) -> None:
+        self.text(key, tag="h3", **values)
+
+    def bullets(self, items: list[str]) -> None:
+        if items:
+            self.emit("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+
+    def notes(self, notes: list[dict] | None) -> None:
+        """The step's remarks on missing data, as a highlighted list."""
+        if notes:
+            items = "".join(f"<li>{html.escape(self.t('notes.' + n['key'], **n['values']))}</li>" for n in notes)
+            self.emit(f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>')
+
+    def figure(self, fig) -> None:
+        self.emit(fig)
+
+    def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
+        """Emit ``df`` as an HTML table.
+
+        Parameters
+        ----------
+        columns : list of (column, header, format)
+            ``header`` is a catalogue key, or literal text after a ``=``
+            (a division's name, say). ``format`` is one of :data:`FORMATS`
+            or ``label:<group>``, which translates codes of that catalogue
+            group (roles, statuses).
+        """
+        self.emit(self.table_html(df, columns))
+
+    def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
+        t = self.t
+        out = pd.DataFrame()
+        for col, header, fmt in columns:
+            if fmt not in FORMATS and not fmt.startswith("label:"):
+                raise ValueError(f"unknown table format '{fmt}' for column {col}")
+            values = df[col]
+            if fmt == "int" or fmt == "number":
+                cells = [t.number(v) for v in values]
+            elif fmt == "number1":
+                cells = [t.number(v, 1) for v in values]
+            elif fmt == "money":
+                cells = [t.money(v) for v in values]
+            elif fmt == "pct":
+                cells = [t.pct(v) for v in values]
+            elif fmt == "date":
+                cells = [t.date(v) if pd.notna(v) else "–" for v in values]
+            elif fmt.startswith("label:"):
+                group = fmt.split(":", 1)[1]
+                cells = [t.label(group, v) for v in values]
+            else:
+                cells = ["–" if pd.isna(v) else str(v) for v in values]
+            out[header[1:] if header.startswith("=") else t(header)] = cells
+        return out.to_html(index=False, escape=True, classes="dataframe wb-table", border=0)
+
+    # ------------------------------------------------------------------ sections
+    def cover(self) -> None:
+        """Title, period, and the key findings in a few lines."""
+        t = self.t
+        period = self.load("intake", "period")
+        conc = self.load("goal", "concentration")
+        counts = self.load("criteria", "status_counts").set_index("status")
+        ranked = self.load("priorities", "priorities")
+        fte = self.load("allocation", "fte")
+        self.emit(f'<h1 class="wb-title">{html.escape(self.title or t("cover.title"))}</h1>')
+        self.emit(f'<p class="wb-subtitle">{html.escape(self.company)}</p>')
+        self.text("cover.period", start=t.date(pd.Timestamp(period["start"])), end=t.date(pd.Timestamp(period["end"])))
+        if self.consultant:
+            self.text("cover.consultant", name=self.consultant)
+        self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
+        top_tier = ranked.loc[ranked["tier"] == 1, "segment"]
+        gaps = fte.loc[fte["gap"] < -0.05]
+        findings = [
+            t("cover.f_base", active=t.number(counts.loc["active", "clients"]), lost=t.number(counts.loc["lost", "clients"]),
+              potential=t.number(counts.loc["potential", "clients"])),
+            t("cover.f_revenue", revenue=t.money(conc["revenue"])),
+            t("cover.f_pareto", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"])),
+            t("cover.f_priority", segments=", ".join(t.label("segments", s) for s in top_tier)),
+        ]
+        if fte["fte_available"].notna().any():
+            if len(gaps):
+                findings.append(t("cover.f_gap", roles=", ".join(
+                    f"{t.label('roles', r.role)} ({t.number(-r.gap, 1)})" for r in gaps.itertuples())))
+            else:
+                findings.append(t("cover.f_no_gap"))
+        self.bullets(findings)
+        self.text("cover.method")
+
+    def goal(self) -> None:
+        t = self.t
+        self.heading("goal")
+        goal = self.load("goal", "goal")
+        self.text(f"goal.statement.{goal['name']}", line=goal.get("new_product_line") or "")
+        weights = pd.DataFrame({"metric": list(goal["weights"]), "weight": list(goal["weights"].values())})
+        self.text("goal.weights_intro")
+        self.table(weights, [("metric", "goal.col_metric", "label:metrics"), ("weight", "goal.col_weight", "pct")])
+        lines = self.load("goal", "product_lines", optional=True)
+        if lines is not None:
+            self.subheading("goal.lines_title")
+            self.table(lines, [("product_line", "goal.col_line", "text"), ("revenue", "common.revenue", "money"),
+                               ("revenue_share", "common.revenue_share", "pct"), ("margin", "common.margin", "money"),
+                               ("margin_pct", "common.margin_pct", "pct"), ("clients", "common.clients", "int")])
+            self.figure(charts.product_lines(lines, t))
+        conc = self.load("goal", "concentration")
+        self.subheading("goal.concentration_title")
+        self.text("goal.concentration", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"]),
+                  n80=t.number(conc["clients_for_80"]), share80=t.pct(conc["clients_for_80_share"], 0),
+                  clients=t.number(conc["clients"]))
+        self.figure(charts.pareto(self.load("goal", "pareto"), t))
+        self.notes(goal.get("notes"))
+
+    def criteria(self) -> None:
+        t = self.t
+        self.heading("criteria")
+        self.text("criteria.intro")
+        avail = self.load("criteria", "availability")
+        avail = avail.assign(
+            state=[t("common.yes") if a else t("common.no") for a in avail["available"]],
+            how=[t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
+                 for m, c in zip(avail["method"], avail["missing"])],
+        )
+        self.table(avail, [("criterion", "criteria.col_criterion", "label:criterion"), ("state", "criteria.col_available", "text"),
+                           ("how", "criteria.col_how", "text")])
+        counts = self.load("criteria", "status_counts")
+        self.subheading("criteria.status_title")
+        self.text("criteria.status_rule")
+        self.table(counts, [("status", "criteria.col_status", "label:status"), ("clients", "common.clients", "int"),
+                            ("client_share", "common.client_share", "pct"), ("revenue", "common.revenue", "money"),
+                            ("revenue_total", "criteria.col_revenue_total", "money")])
+        self.figure(charts.status(counts, t))
+        table = self.load("criteria", "criteria")
+        active = table.loc[table["status"] == "active"]
+        if len(active):
+            profile = pd.DataFrame([{
+                "tenure": active["tenure_months"].median(), "recency": active["recency_days"].median(),
+                "frequency": active["frequency"].median(), "avg_invoice": active["avg_invoice"].median(),
+                "margin_pct": (active["margin"].sum() / active["revenue"].sum()) if active["margin"].notna().any() else float("nan"),
+                "on_time": active["on_time_share"].mean() if "on_time_share" in active else float("nan"),
+            }])
+            self.subheading("criteria.profile_title")
+            self.table(profile, [("tenure", "criteria.col_tenure", "number1"), ("recency", "criteria.col_recency", "int"),
+                                 ("frequency", "criteria.col_frequency", "number1"), ("avg_invoice", "common.avg_invoice", "money"),
+                                 ("margin_pct", "common.margin_pct", "pct"), ("on_time", "criteria.col_on_time", "pct")])
+        self.notes(self.load("criteria", "notes"))
+
+    def grouping(self) -> None:
+        t = self.t
+        self.heading("grouping")
+        info = self.load("grouping", "info")
+        segments = self.load("grouping", "segments")
+        table = self.load("criteria", "criteria")
+        if info["method"] == "abcde":
+            self.text("grouping.abcde_intro", basis=t.label("basis", info["profit_basis"]))
+            if info.get("within"):
+                self.text("grouping.within", column=t.label("columns", info["within"]))
+            rows = pd.DataFrame({"segment": list("ABCDE")})
+            rows["rule"] = [t(f"segments_rule.{s}") for s in rows["segment"]]
+            self.table(rows, [("segment", "grouping.col_segment", "text"), ("rule", "grouping.col_rule", "text")])
+        else:
+            self.text("grouping.kmeans_intro", k=info["n_clusters"],
+                      features=", ".join(t.label("columns", f) for f in info["features"]))
+            if info.get("silhouette") is not None:
+                self.text("grouping.silhouette", value=t.number(info["silhouette"], 2))
+        self.text("grouping.special")
+        counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
+        counts["label"] = [t.label("segments", s) for s in counts["segment"]]
+        self.table(counts, [("label", "grouping.col_segment", "text"), ("clients", "common.clients", "int")])
+        self.figure(charts.segment_map(table, segments, info["segment_order"], t,
+                                       basis=info.get("profit_basis", "margin" if table["margin"].notna().any() else "revenue")))
+        self.notes(info.get("notes"))
+
+    def priorities(self) -> None:
+        t = self.t
+        self.heading("priorities")
+        ranked = self.load("priorities", "priorities")
+        goal = self.load("goal", "goal")
+        meta = self.load("priorities", "meta")
+        self.text("priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
+        ranked = ranked.assign(label=[t.label("segments", s) for s in ranked["segment"]])
+        self.table(ranked, [("rank", "priorities.col_rank", "int"), ("label", "grouping.col_segment", "text"),
+                            ("tier", "priorities.col_tier", "int"), ("score", "priorities.col_score", "number1"),
+                            ("clients", "common.clients", "int"), ("revenue_share", "common.revenue_share", "pct"),
+                            ("margin_share", "common.margin_share", "pct"), ("margin_pct", "common.margin_pct", "pct"),
+                            ("avg_invoice", "common.avg_invoice", "money"), ("frequency", "priorities.col_frequency", "number1")])
+        self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
+        self.subheading("priorities.key_title")
+        flagged = self.load("priorities", "key_accounts")
+        th = meta["thresholds"]
+        self.text("priorities.key_rule", key=t.pct(th[0], 0), critical=t.pct(th[1], 0), mono=t.pct(th[2], 0),
+                  basis=t.label("basis", meta["key_account_basis"]))
+        if len(flagged):
+            cols = [("client_id", "priorities.col_client", "text")]
+            if "name" in flagged:
+                cols.append(("name", "priorities.col_name", "text"))
+            cols += [("segment", "grouping.col_segment", "label:segments"), ("share", "priorities.col_share", "pct"),
+                     ("flag", "priorities.col_flag", "label:flags")]
+            self.table(flagged, cols)
+        else:
+            self.text("priorities.key_none", key=t.pct(th[0], 0))
+        shares = self.load("priorities", "division_shares", optional=True)
+        if shares is not None:
+            self.subheading("priorities.division_title")
+            self.text("priorities.division_intro")
+            divisions = [c for c in shares.columns if c != "segment"]
+            shares = shares.assign(label=[t.label("segments", s) for s in shares["segment"]])
+            self.table(shares, [("label", "grouping.col_segment", "text")] + [(d, f"={d}", "pct") for d in divisions])
+        self.notes(meta.get("notes"))
+
+    def playbooks(self) -> None:
+        t = self.t
+        self.heading("playbooks")
+        self.text("playbooks.intro")
+        table = self.load("playbooks", "playbooks")
+        fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
+        for row in table.itertuples():
+            self.emit(f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
+                      f'{html.escape(t("priorities.col_tier"))} {row.tier}</h3>')
+            values = []
+            for f in fields:
+                v = getattr(row, f)
+                if f == "contacts_per_year":
+                    v = t("playbooks.frequency", n=t.number(v, 0), hours=t.number(row.hours_per_contact, 1))
+                elif f == "role":
+                    v = t.label("roles", v)
+                values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
+            self.table(pd.DataFrame(values), [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")])
+
+    def allocation(self) -> None:
+        t = self.t
+        self.heading("allocation")
+        settings = self.load("allocation", "settings")
+        self.text("allocation.intro", hours=t.number(settings["selling_hours_per_fte"]))
+        plan = self.load("allocation", "plan")
+        plan = plan.assign(label=[t.label("segments", s) for s in plan["segment"]])
+        self.table(plan, [("label", "grouping.col_segment", "text"), ("tier", "priorities.col_tier", "int"),
+                          ("clients", "common.clients", "int"), ("action", "allocation.col_action", "label:actions"),
+                          ("role", "allocation.col_role", "label:roles"), ("contacts_per_year", "allocation.col_contacts", "number"),
+                          ("hours_per_contact", "allocation.col_hours_per_contact", "number1"),
+                          ("hours", "allocation.col_hours", "number"), ("fte", "allocation.col_fte", "number1")])
+        self.subheading("allocation.rules_title")
+        rules = []
+        for r in self.load("allocation", "rules"):
+            segs = ", ".join(t.label("segments", s) for s in r["segments"])
+            rules.append(t(f"rules.{r['rule']}", segments=segs, clients=t.number(r["clients"]),
+                           hours=t.number(r.get("hours", 0)), fte=t.number(r.get("fte", 0)), max=r.get("max", "")))
+        self.bullets(rules)
+        fte = self.load("allocation", "fte")
+        self.subheading("allocation.fte_title")
+        cols = [("role", "allocation.col_role", "label:roles"), ("fte_needed", "allocation.col_needed", "number1")]
+        if fte["fte_available"].notna().any():
+            cols += [("fte_available", "allocation.col_available", "number1"), ("gap", "allocation.col_gap", "number1")]
+        self.table(fte, cols)
+        self.figure(charts.fte(fte, t))
+        seq = self.load("allocation", "sequence")
+        if seq["coverage"].notna().any():
+            self.subheading("allocation.sequence_title")
+            self.text("allocation.sequence_intro")
+            seq = seq.assign(label=[t.label("segments", s) for s in seq["segment"]])
+            self.table(seq, [("label", "grouping.col_segment", "text"), ("role", "allocation.col_role", "label:roles"),
+                             ("fte", "allocation.col_fte", "number1"), ("cumulative_fte", "allocation.col_cumulative", "number1"),
+                             ("available_fte", "allocation.col_available", "number1"), ("coverage", "allocation.col_coverage", "pct")])
+        self.notes(self.load("allocation", "notes"))
+
+    def appendix(self) -> None:
+        """Data received, rows rejected and why, and the run's provenance."""
+        t = self.t
+        self.emit(f'<h2 id="appendix" class="wb-step">{html.escape(t("appendix.title"))}</h2>')
+        summary = self.load("intake", "summary")
+        self.table(summary, [("table", "appendix.col_table", "label:tables"), ("file", "appendix.col_file", "text"),
+                             ("rows_read", "appendix.col_read", "int"), ("rows_accepted", "appendix.col_accepted", "int"),
+                             ("rows_rejected", "appendix.col_rejected", "int")])
+        rejected = self.load("intake", "rejected")
+        if len(rejected):
+            reasons = rejected.groupby(["file", "column", "reason"]).size().rename("rows").reset_index()
+            self.text("appendix.rejected_intro")
+            self.table(reasons, [("file", "appendix.col_file", "text"), ("column", "appendix.col_column", "text"),
+                                 ("reason", "appendix.col_reason", "text"), ("rows", "appendix.col_rows", "int")])
+        else:
+            self.text("appendix.no_rejected")
+        self.text("appendix.provenance", run=self.run_dir.name)
