@@ -6,7 +6,8 @@ and each one is reported with its effect:
 
 - a client above the key-account threshold gets a key-account manager, who
   handles ``accounts_per_kam`` such accounts at most;
-- new (potential) clients are worked by dedicated hunters only;
+- new (potential) clients are worked by dedicated hunters only, and are
+  not automated away (unless their tier is dropped);
 - the lowest tier is not worked any more (``drop_lowest_tier``);
 - low-priority tiers are automated: no manual hours;
 - one head of sales has at most ``max_reports_per_head`` direct reports;
@@ -89,6 +90,8 @@ def workload(
     if drop.any():
         rules.append(_rule("drop_lowest_tier", df.loc[drop]))
     auto = df["tier"].isin(automated) & ~drop
+    if dedicated_hunters:
+        auto &= df["segment"] != "potential"  # new clients stay with the hunters
     df.loc[auto, ["action", "role"]] = ["automate", "automation"]
     if auto.any():
         rules.append(_rule("automate_low_priority", df.loc[auto]))

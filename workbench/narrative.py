@@ -17,7 +17,7 @@ from . import STEPS, artifacts, charts
 from .i18n import Translator
 
 # Column formats for tables: how each kind of value is written.
-FORMATS = ("text", "int", "number", "number1", "money", "pct", "date")
+FORMATS = ("text", "int", "number", "number1", "number2", "money", "pct", "date")
 
 
 class ClientReport:
@@ -107,6 +107,8 @@ class ClientReport:
                 cells = [t.number(v) for v in values]
             elif fmt == "number1":
                 cells = [t.number(v, 1) for v in values]
+            elif fmt == "number2":
+                cells = [t.number(v, 2) for v in values]
             elif fmt == "money":
                 cells = [t.money(v) for v in values]
             elif fmt == "pct":
@@ -303,7 +305,7 @@ class ClientReport:
         self.table(plan, [("label", "grouping.col_segment", "text"), ("tier", "priorities.col_tier", "int"),
                           ("clients", "common.clients", "int"), ("action", "allocation.col_action", "label:actions"),
                           ("role", "allocation.col_role", "label:roles"), ("contacts_per_year", "allocation.col_contacts", "number"),
-                          ("hours_per_contact", "allocation.col_hours_per_contact", "number1"),
+                          ("hours_per_contact", "allocation.col_hours_per_contact", "number2"),
                           ("hours", "allocation.col_hours", "number"), ("fte", "allocation.col_fte", "number1")])
         self.subheading("allocation.rules_title")
         rules = []
