@@ -203,8 +203,11 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     rejected: list[pd.DataFrame] = []
     read_rows: dict[str, int] = {}
     files: dict[str, Path] = {}
-    for table in ("clients", "transactions", "payments", "team"):
-        source = getattr(config.data, table)
+    sources = {t: getattr(config.data, t) for t in ("clients", "transactions", "payments", "team")}
+    missing = [f"{(base / s.file).resolve()} (data.{t}.file)" for t, s in sources.items() if s and not (base / s.file).exists()]
+    if missing:
+        raise IntakeError("file(s) not found: " + "; ".join(missing))
+    for table, source in sources.items():
         if source is None:
             continue
         path = (base / source.file).resolve()

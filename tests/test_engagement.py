@@ -1,0 +1,193 @@
+"""End to end: a reduced demo engagement through papermill to HTML and PDF, in both languages."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from workbench import STEPS, demo
+from workbench.cli import main as cli
+from workbench.engagement import NOTEBOOK_FILES, REPORT_NOTEBOOK, StepFailed, init_engagement, run, step_parameters
+from workbench.config import load_config
+from workbench.paths import NOTEBOOKS
+from workbench.report import assert_self_contained
+
+pytestmark = pytest.mark.e2e
+STEP_H2 = re.compile(r"<h2[^>]*\bid=\"step-(\w+)\"")
+
+RU_HEADINGS = ["1. Цель", "2. Критерии", "3. Группировка", "4. Приоритеты", "5. Алгоритмы работы",
+               "6. Распределение ресурсов продаж"]
+
+
+def _demo_engagement(path: Path, **config_changes) -> Path:
+    init_engagement(path, "Demo Distribution LLC")
+    demo.generate(path / "data", n_clients=300, seed=3)
+    if config_changes:
+        cfg = yaml.safe_load((path / "engagement.yaml").read_text(encoding="utf-8"))
+        for dotted, value in config_changes.items():
+            node = cfg
+            *parents, leaf = dotted.split(".")
+            for p in parents:
+                node = node[p]
+            node[leaf] = value
+        (path / "engagement.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """The demo engagement run twice: English, then Russian."""
+    path = _demo_engagement(tmp_path_factory.mktemp("eng") / "demo")
+    lines: list[str] = []
+    en = run(path, language="en", progress=lines.append)
+    ru = run(path, language="ru", progress=lines.append)
+    return {"path": path, "en": en, "ru": ru, "progress": lines}
+
+
+def _pdf_text(pdf: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+
+
+def test_progress_is_reported_step_by_step(demo_runs):
+    steps = [line for line in demo_runs["progress"] if re.match(r"\[\d/7\]", line)]
+    assert [s.split()[1] for s in steps[:8]] == ["intake", *STEPS, "report"]
+
+
+def test_html_has_six_step_sections_in_order_and_no_code(demo_runs):
+    html = demo_runs["en"].html.read_text(encoding="utf-8")
+    ids = re.findall(STEP_H2, html)
+    assert ids == list(STEPS)
+    for code in ("import ", "run_dir", "ClientReport", "report.goal()", "In&nbsp;[", "parameters"):
+        assert code not in html, code
+    assert "<script" not in html
+    assert_self_contained(html)
+    assert "data:image/png;base64" in html  # charts embedded
+    assert "Key findings" in html and "Appendix: data and method" in html
+
+
+def test_english_numbers_are_formatted_for_the_locale(demo_runs):
+    html = demo_runs["en"].html.read_text(encoding="utf-8")
+    assert re.search(r"\d{1,3}(,\d{3})+\s*RUB", html)  # 1,234,567 RUB
+
+
+def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):
+    html = demo_runs["ru"].html.read_text(encoding="utf-8")
+    assert re.findall(STEP_H2, html) == list(STEPS)
+    text = _pdf_text(demo_runs["ru"].pdf)
+    for heading in RU_HEADINGS:
+        assert heading in text, heading
+    assert "Главные выводы" in text
+    assert "₽" in text
+    assert demo_runs["ru"].pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_english_pdf_has_the_same_sections(demo_runs):
+    text = _pdf_text(demo_runs["en"].pdf)
+    for heading in ["1. Goal", "2. Criteria", "3. Grouping", "4. Priorities", "5. Work playbooks", "6. Allocation of sales resources"]:
+        assert heading in text, heading
+
+
+def test_run_folder_keeps_notebooks_artifacts_and_manifest(demo_runs):
+    result = demo_runs["en"]
+    names = sorted(p.name for p in (result.run_dir / "notebooks").glob("*.ipynb"))
+    assert names == sorted([*NOTEBOOK_FILES.values(), REPORT_NOTEBOOK])
+    for step in ("intake", *STEPS):
+        assert any((result.run_dir / "artifacts" / step).iterdir()), step
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert manifest["status"] == "ok"
+    assert manifest["seed"] == 42
+    assert manifest["config"]["engagement"]["language"] == "en"
+    assert set(manifest["inputs"]) == {"clients", "transactions", "payments", "team"}
+    assert all(len(v["sha256"]) == 64 for v in manifest["inputs"].values())
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert set(manifest["steps"]) == {*STEPS, "report"}
+    latest = demo_runs["path"] / "runs" / "latest"
+    assert latest.resolve() == demo_runs["ru"].run_dir.resolve()
+
+
+def test_thin_export_still_reaches_a_report(tmp_path):
+    """Invoice lines only (client, date, amount): every step runs and says what it could not do."""
+    path = _demo_engagement(tmp_path / "full")
+    lines = pd.read_csv(path / "data" / "invoice_lines.csv")
+    thin = tmp_path / "thin"
+    (thin / "data").mkdir(parents=True)
+    lines[["Client ID", "Date", "Amount"]].to_csv(thin / "data" / "invoice_lines.csv", index=False)
+    (thin / "engagement.yaml").write_text(
+        (Path(__file__).parents[1] / "templates" / "engagement-thin.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    result = run(thin, progress=lambda _: None, pdf=False)
+    html = result.html.read_text(encoding="utf-8")
+    assert re.findall(STEP_H2, html) == list(STEPS)
+    assert "profitability is based on revenue" in html          # goal: no cost
+    assert "needs transactions.product_line" in html             # goal: no product line
+    assert "needs payments.due_date" in html                     # criteria: no solvency
+    assert "class E (negative margin) cannot be found" in html   # grouping
+    assert "no sales division" in html                           # priorities
+    assert "No team was given" in html                           # allocation
+
+
+def test_a_failing_step_names_step_and_cell_and_keeps_the_notebook(tmp_path):
+    path = _demo_engagement(tmp_path / "bad", **{"grouping.method": "kmeans", "grouping.kmeans.features": ["no_such_criterion"]})
+    with pytest.raises(StepFailed) as info:
+        run(path, progress=lambda _: None, pdf=False)
+    message = str(info.value)
+    assert "step 3 'grouping' failed in cell" in message
+    assert "none of the features" in message
+    assert info.value.notebook.exists()
+    manifest = json.loads((info.value.notebook.parents[1] / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "failed" and manifest["steps"]["grouping"]["status"] == "failed"
+
+
+def test_cli_init_validate_and_errors(tmp_path, capsys):
+    target = tmp_path / "acme"
+    assert cli(["init", str(target), "--company", "Acme"]) == 0
+    assert load_config(target).engagement.company == "Acme"
+    assert cli(["init", str(target)]) == 2  # never overwrites
+    assert "already exists" in capsys.readouterr().err
+    assert cli(["validate", str(target)]) == 2  # no exports yet
+    err = capsys.readouterr().err
+    assert "file(s) not found" in err and "invoice_lines.csv (data.transactions.file)" in err and "team.xlsx" in err
+    demo.generate(target / "data", n_clients=100, seed=1)
+    assert cli(["validate", str(target)]) == 0
+    assert "transactions" in capsys.readouterr().out
+    text = (target / "engagement.yaml").read_text(encoding="utf-8").replace("method: abcde", "methd: abcde")
+    (target / "engagement.yaml").write_text(text, encoding="utf-8")
+    assert cli(["validate", str(target)]) == 2
+    assert "grouping.methd: unknown key 'methd'; did you mean 'method'?" in capsys.readouterr().err
+
+
+def test_notebook_parameters_match_what_the_run_injects(tmp_path):
+    """Every parameter the run passes exists in the notebook's parameters cell (papermill would ignore it)."""
+    import papermill as pm
+
+    config = load_config(Path(__file__).parents[1] / "templates" / "engagement.yaml")
+    for step in (*STEPS, "report"):
+        name = NOTEBOOK_FILES.get(step, REPORT_NOTEBOOK)
+        declared = set(pm.inspect_notebook(str(NOTEBOOKS / name)))
+        injected = set(step_parameters(config, step, tmp_path))
+        assert injected <= declared, (name, injected - declared)
+
+
+def test_notebooks_are_committed_clean_with_one_parameters_cell():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), path.name
+        assert sum("parameters" in c["metadata"].get("tags", []) for c in nb["cells"]) == 1, path.name
+        assert nb["metadata"]["kernelspec"]["name"] == "python3" and nb["metadata"]["language_info"]["name"] == "python"
+        for cell in code:
+            assert not re.search(r"^\s*(def|class) ", "".join(cell["source"]), re.M), f"{path.name}: logic belongs in the package"
+
+
+def test_kernels_that_do_not_cluster_do_not_import_scikit_learn():
+    modules = "goal, criteria, priorities, playbooks, allocation, narrative, engagement, intake, charts"
+    code = f"import sys; from workbench import {modules}; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
