@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from .i18n import Translator
 
@@ -26,6 +26,24 @@ def segment_palette(segments) -> dict:
     others = [s for s in segments if s not in SEGMENT_COLORS]
     colours = dict(zip(others, sns.color_palette("viridis", len(others)))) if others else {}
     return {s: SEGMENT_COLORS.get(s, colours.get(s)) for s in segments}
+
+
+def _money_axis(axis, t: Translator, nbins: int = 5) -> None:
+    axis.set_major_locator(MaxNLocator(nbins=nbins))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v, 0)))
+
+
+def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
+    """0 and one tick per decade beyond the linear zone, so labels never collide."""
+    ticks = [0.0]
+    for sign, end in ((1, high), (-1, low)):
+        if sign * end <= 0:
+            continue
+        k = int(np.ceil(np.log10(linthresh)))
+        while 10 ** k <= sign * end * 1.0001:
+            ticks.append(sign * 10.0 ** k)
+            k += 1
+    return sorted(ticks)
 
 
 def _figure(width=8.0, height=4.0):
@@ -60,7 +78,7 @@ def product_lines(lines: pd.DataFrame, t: Translator):
     for i, row in enumerate(lines.itertuples()):
         if pd.notna(row.margin_pct):
             ax.text(row.revenue, i, "  " + t("charts.margin_label", pct=t.pct(row.margin_pct, 0)), va="center", fontsize=9)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v)))
+    _money_axis(ax.xaxis, t)
     ax.set(xlabel=t("charts.revenue"), ylabel="", title=t("charts.lines_title"))
     ax.set_xlim(0, lines["revenue"].max() * 1.3)
     return fig
@@ -88,9 +106,11 @@ def segment_map(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str]
     fig, ax = _figure(8, 4.6)
     sns.scatterplot(data=df, x=basis, y="potential", hue="segment", hue_order=hue_order,
                     palette=segment_palette(hue_order), s=14, alpha=0.7, linewidth=0, ax=ax)
-    ax.set_xscale("symlog", linthresh=max(float(df[basis].abs().median()) / 10, 1.0))
+    linthresh = max(float(df[basis].abs().median()) / 10, 1.0)
+    ax.set_xscale("symlog", linthresh=linthresh)
     ax.set_yscale("log")
-    money = FuncFormatter(lambda v, _: t.money_short(v))
+    ax.xaxis.set_major_locator(FixedLocator(_symlog_ticks(float(df[basis].min()), float(df[basis].max()), linthresh)))
+    money = FuncFormatter(lambda v, _: t.money_short(v, 0))
     ax.xaxis.set_major_formatter(money)
     ax.yaxis.set_major_formatter(money)
     ax.set(xlabel=t(f"charts.current_{basis}"), ylabel=t("charts.potential"), title=t("charts.map_title"))
@@ -108,6 +128,7 @@ def segment_shares(cards: pd.DataFrame, t: Translator):
     sns.barplot(data=long, x="segment", y="share", hue="metric", ax=ax, palette="Blues_d")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set(xlabel="", ylabel="", title=t("charts.shares_title"))
+    ax.tick_params(axis="x", labelrotation=20)
     ax.legend(title="", fontsize=8)
     return fig
 

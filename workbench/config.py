@@ -52,7 +52,7 @@ class _Strict(BaseModel):
 
 class EngagementInfo(_Strict):
     company: str = Field(description="The company the report is addressed to.")
-    title: str = "Client segmentation"
+    title: str | None = Field(None, description="Report title; default: 'Client segmentation' in the report's language.")
     consultant: str = ""
     language: Literal["en", "ru"] = "en"
     currency: str = "RUB"

@@ -31,6 +31,7 @@ from typing import Callable
 
 from . import STEPS, artifacts
 from .config import EngagementConfig, dump_config, load_config
+from .i18n import Translator
 from .intake import Intake, analysis_period, load_tables
 from .paths import NOTEBOOKS, TEMPLATES
 
@@ -79,7 +80,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
                 "automate_tiers": a.automate_tiers, "dedicated_hunters": a.dedicated_hunters}
     if step == "report":
         e = c.engagement
-        return {**common, "currency": e.currency, "company": e.company, "title": e.title,
+        return {**common, "currency": e.currency, "company": e.company, "title": e.title or "",
                 "consultant": e.consultant}
     raise ValueError(f"unknown step '{step}'")
 
@@ -218,8 +219,9 @@ def run(
         manifest["steps"][step] = {"status": "ok", "seconds": round(seconds, 2)}
         progress(f"[{i}/7] {step:<11} ok  ({seconds:.1f} s)")
 
+    title = config.engagement.title or Translator(config.engagement.language)("cover.title")
     html = report.render_html(run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html",
-                              title=f"{config.engagement.company} — {config.engagement.title}")
+                              title=f"{config.engagement.company} — {title}")
     progress(f"report.html  {html}")
     pdf_path = run_dir / "report.pdf"
     if pdf:

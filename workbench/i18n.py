@@ -79,13 +79,13 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
         return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
 
-    def money_short(self, value) -> str:
-        """Money in thousands or millions, for charts and dense tables."""
+    def money_short(self, value, digits: int = 1) -> str:
+        """Money in thousands, millions or billions, for charts and dense tables."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         for scale, key in ((1e9, "units.bn"), (1e6, "units.mn"), (1e3, "units.k")):
             if abs(value) >= scale:
-                return f"{self.number(value / scale, 1)}\u00a0{self(key)}"
+                return f"{self.number(value / scale, digits)}\u00a0{self(key)}"
         return self.number(value)
 
     def pct(self, value, digits: int = 1) -> str:

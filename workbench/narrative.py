@@ -77,8 +77,12 @@ class ClientReport:
     def notes(self, notes: list[dict] | None) -> None:
         """The step's remarks on missing data, as a highlighted list."""
         if notes:
-            items = "".join(f"<li>{html.escape(self.t('notes.' + n['key'], **n['values']))}</li>" for n in notes)
+            items = "".join(f"<li>{html.escape(self.t('notes.' + n['key'], **self._format(n['values'])))}</li>" for n in notes)
             self.emit(f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>')
+
+    def _format(self, values: dict) -> dict:
+        """Numbers in note values written for the locale (0,75 in Russian)."""
+        return {k: self.t.number(v, 2) if isinstance(v, float) else v for k, v in values.items()}
 
     def figure(self, fig) -> None:
         self.emit(fig)

@@ -1,0 +1,182 @@
+"""Step 4 — priorities: segment cards, scores and tiers, key accounts, division shares, by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.priorities import division_shares, key_accounts, priority_scores, segment_cards
+
+
+# --------------------------------------------------------------------------- segment cards
+
+def _five_clients():
+    crit = pd.DataFrame([
+        # client, revenue, margin, invoices, frequency, headroom, status, smb, buys_new_line, revenue_total
+        ("c1", 600.0, 200.0, 4, 4.0, 100.0, "active", False, True, 700.0),
+        ("c2", 200.0, 100.0, 2, 2.0, 300.0, "active", True, False, 250.0),
+        ("c3", 200.0, 50.0, 1, 1.0, 0.0, "active", True, False, 200.0),
+        ("c4", 0.0, 0.0, 0, 0.0, 400.0, "lost", pd.NA, False, 500.0),
+        ("c5", 0.0, 0.0, 0, 0.0, 200.0, "potential", True, False, 0.0),
+    ], columns=["client_id", "revenue", "margin", "invoices", "frequency", "headroom", "status", "smb",
+                "buys_new_line", "revenue_total"])
+    crit["smb"] = crit["smb"].astype("boolean")
+    # Listed out of order on purpose: the order argument sorts the cards.
+    segments = pd.DataFrame({"client_id": ["c5", "c4", "c3", "c2", "c1"],
+                             "segment": ["potential", "lost", "B", "A", "A"]})
+    return crit, segments
+
+
+def test_segment_cards_by_hand():
+    crit, segments = _five_clients()
+    cards = segment_cards(crit, segments, order=["A", "B", "lost", "potential"])
+    assert list(cards["segment"]) == ["A", "B", "lost", "potential"]
+    c = cards.set_index("segment")
+    # Totals: 5 clients, revenue 1000, margin 350, headroom 1000.
+    assert c["clients"].tolist() == [2, 1, 1, 1]
+    assert c["client_share"].tolist() == pytest.approx([0.4, 0.2, 0.2, 0.2])
+    assert c["revenue"].tolist() == [800, 200, 0, 0]
+    assert c["revenue_share"].tolist() == pytest.approx([0.8, 0.2, 0, 0])
+    assert c["margin"].tolist() == [300, 50, 0, 0]
+    assert c["margin_share"].tolist() == pytest.approx([6 / 7, 1 / 7, 0, 0])
+    # A: 300 / 800; B: 50 / 200; lost and potential have no revenue.
+    assert c.loc[["A", "B"], "margin_pct"].tolist() == pytest.approx([0.375, 0.25])
+    assert c.loc[["lost", "potential"], "margin_pct"].isna().all()
+    # A: 800 over 4 + 2 invoices; B: 200 over 1.
+    assert c.loc[["A", "B"], "avg_invoice"].tolist() == pytest.approx([800 / 6, 200])
+    assert c.loc[["lost", "potential"], "avg_invoice"].isna().all()
+    assert c["frequency"].tolist() == pytest.approx([3, 1, 0, 0])            # mean over clients
+    assert c["headroom_share"].tolist() == pytest.approx([0.4, 0, 0.4, 0.2])
+    assert c["revenue_total"].tolist() == [950, 200, 500, 0]
+
+
+def test_segment_cards_new_line_gap_and_smb():
+    crit, segments = _five_clients()
+    c = segment_cards(crit, segments).set_index("segment")
+    # Existing clients not buying the new line: c2 (A), c3 (B), c4 (lost); c5 is not a client yet.
+    assert c.loc[["A", "B", "lost", "potential"], "new_line_gap"].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0])
+    # Small/mid-size: c2 (A), c3 (B), c5 (potential); c4's size is unknown.
+    assert c.loc[["A", "B", "lost", "potential"], "smb_share"].tolist() == pytest.approx([1 / 3, 1 / 3, 0, 1 / 3])
+
+
+def test_segment_cards_without_margin():
+    crit, segments = _five_clients()
+    c = segment_cards(crit.assign(margin=np.nan), segments).set_index("segment")
+    assert c["margin"].isna().all()
+    assert c["margin_share"].isna().all()
+    assert c.loc["A", "revenue_share"] == pytest.approx(0.8)
+
+
+# --------------------------------------------------------------------------- scores and tiers
+
+def _cards() -> pd.DataFrame:
+    return pd.DataFrame({
+        "segment": ["S1", "S2", "S3", "S4"],
+        "margin_share": [0.6, 0.3, -0.1, 0.2],
+        "headroom_share": [0.1, 0.5, 0.4, np.nan],
+        "revenue": [500.0, 300.0, 100.0, 100.0],
+    })
+
+
+def test_priority_scores_by_hand():
+    # Each metric clipped at 0 and divided by its maximum (margin 0.6, headroom 0.5):
+    #   S1: 0.5 * 0.6/0.6 + 0.5 * 0.1/0.5 = 0.5 + 0.1  = 0.6
+    #   S2: 0.5 * 0.3/0.6 + 0.5 * 0.5/0.5 = 0.25 + 0.5 = 0.75
+    #   S3: 0.5 * 0       + 0.5 * 0.4/0.5 = 0.4          (negative margin earns nothing)
+    #   S4: 0.5 * 0.2/0.6 + 0.5 * 0       = 1/6          (NaN headroom earns nothing)
+    out = priority_scores(_cards(), {"margin_share": 0.5, "headroom_share": 0.5}, n_tiers=4)
+    assert list(out["segment"]) == ["S2", "S1", "S3", "S4"]
+    assert list(out["score"]) == pytest.approx([0.75, 0.6, 0.4, 1 / 6])
+    assert list(out["rank"]) == [1, 2, 3, 4]
+    assert list(out["tier"]) == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("n_tiers, tiers", [
+    (2, [1, 1, 2, 2]),      # positions 0..3 * 2 // 4 -> 0, 0, 1, 1
+    (3, [1, 1, 2, 3]),      # 0..3 * 3 // 4 -> 0, 0, 1, 2
+    (6, [1, 2, 3, 4]),      # more tiers than segments: one segment per tier
+])
+def test_tiers_split_ranks_nearly_evenly(n_tiers, tiers):
+    out = priority_scores(_cards(), {"margin_share": 0.5, "headroom_share": 0.5}, n_tiers=n_tiers)
+    assert list(out["tier"]) == tiers
+
+
+def test_equal_scores_ranked_by_revenue():
+    cards = pd.DataFrame({"segment": ["small", "big"], "margin_share": [0.5, 0.5], "revenue": [100.0, 200.0]})
+    out = priority_scores(cards, {"margin_share": 1.0}, n_tiers=2)
+    assert list(out["segment"]) == ["big", "small"]
+    assert list(out["score"]) == [1.0, 1.0]
+
+
+def test_metric_the_data_cannot_give_scores_zero():
+    cards = _cards().assign(margin_share=np.nan)
+    # Only headroom counts: S2 0.5 * 1, S3 0.5 * 0.8, S1 0.5 * 0.2, S4 0.
+    out = priority_scores(cards, {"margin_share": 0.5, "headroom_share": 0.5}, n_tiers=4)
+    assert list(out["segment"]) == ["S2", "S3", "S1", "S4"]
+    assert list(out["score"]) == pytest.approx([0.5, 0.4, 0.1, 0.0])
+
+
+# --------------------------------------------------------------------------- key accounts
+
+def test_key_and_critical_accounts():
+    # Positive margins sum to 1000 (the -100 client does not reduce the base):
+    # c1 250 -> 25% critical; c2 150 -> 15% key; c3 100 -> exactly 10%, not above: not key.
+    margins = {"c1": 250, "c2": 150, "c3": 100, "c4": 90, "c5": -100, "c6": 90, "c7": 90, "c8": 90, "c9": 90,
+               "c10": 50}
+    crit = pd.DataFrame({"client_id": list(margins), "name": [f"Client {k}" for k in margins],
+                         "margin": [float(v) for v in margins.values()], "revenue": 1.0})
+    flagged, basis = key_accounts(crit)
+    assert basis == "margin"
+    assert list(flagged["client_id"]) == ["c1", "c2"]
+    assert list(flagged["flag"]) == ["critical", "key"]
+    assert list(flagged["share"]) == pytest.approx([0.25, 0.15])
+    assert list(flagged["name"]) == ["Client c1", "Client c2"]
+
+
+def test_mono_client():
+    # 800 of 1000 -> 80% mono; 200 of 1000 -> exactly 20%, not above: key, not critical.
+    crit = pd.DataFrame({"client_id": ["m", "k", "x"], "margin": [800.0, 200.0, -50.0], "revenue": [1.0, 1.0, 1.0]})
+    flagged, _ = key_accounts(crit)
+    assert list(flagged["client_id"]) == ["m", "k"]
+    assert list(flagged["flag"]) == ["mono", "key"]
+    assert list(flagged["share"]) == pytest.approx([0.8, 0.2])
+
+
+def test_key_accounts_on_revenue_without_cost():
+    # 500, 300, 200 of 1000: 50% and 30% critical, 20% key.
+    crit = pd.DataFrame({"client_id": ["a", "b", "c", "d"], "margin": np.nan, "revenue": [500.0, 300.0, 200.0, 0.0]})
+    flagged, basis = key_accounts(crit)
+    assert basis == "revenue"
+    assert list(flagged["client_id"]) == ["a", "b", "c"]
+    assert list(flagged["flag"]) == ["critical", "critical", "key"]
+
+
+def test_key_accounts_custom_thresholds():
+    # (0.3, 0.5, 0.9): 50% is not above 0.5 -> key; 30% not above 0.3 -> nothing.
+    crit = pd.DataFrame({"client_id": ["a", "b", "c"], "margin": [500.0, 300.0, 200.0], "revenue": 1.0})
+    flagged, _ = key_accounts(crit, thresholds=(0.3, 0.5, 0.9))
+    assert list(flagged["client_id"]) == ["a"]
+    assert list(flagged["flag"]) == ["key"]
+
+
+# --------------------------------------------------------------------------- division shares
+
+def test_division_shares_by_hand():
+    crit = pd.DataFrame({"client_id": ["c1", "c2", "c3", "c4", "c5"],
+                         "division": ["Corp", "Corp", "Reg", "Reg", "Reg"],
+                         "revenue": [600.0, 400.0, 100.0, 300.0, 0.0]})
+    segments = pd.DataFrame({"client_id": ["c1", "c2", "c3", "c4", "c5"], "segment": ["A", "B", "A", "B", "lost"]})
+    table = division_shares(crit, segments)
+    # Corp: A 600 / 1000, B 400 / 1000.  Reg: A 100 / 400, B 300 / 400.  The lost client has no revenue.
+    assert table.loc["A", "Corp"] == pytest.approx(0.6)
+    assert table.loc["B", "Corp"] == pytest.approx(0.4)
+    assert table.loc["A", "Reg"] == pytest.approx(0.25)
+    assert table.loc["B", "Reg"] == pytest.approx(0.75)
+    assert "lost" not in table.index
+    assert table.sum().tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_division_shares_none_without_division():
+    segments = pd.DataFrame({"client_id": ["c1"], "segment": ["A"]})
+    assert division_shares(pd.DataFrame({"client_id": ["c1"], "revenue": [1.0]}), segments) is None
+    assert division_shares(pd.DataFrame({"client_id": ["c1"], "revenue": [1.0], "division": [None]}), segments) is None
