@@ -76,7 +76,7 @@ def _run(path: Path, language: str | None, pdf: bool) -> int:
     except StepFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"\nreport: {result.html}" + (f"\n        {result.pdf}" if pdf else ""))
+    print(f"\nreport.html: {result.html.resolve()}" + (f"\nreport.pdf:  {result.pdf.resolve()}" if pdf else ""))
     return 0
 
 

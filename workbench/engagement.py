@@ -206,7 +206,7 @@ def run(
         try:
             pm.execute_notebook(
                 str(NOTEBOOKS / name), str(out), parameters=step_parameters(config, step, run_dir.resolve()),
-                kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), report_mode=False,
+                kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=_kernel_manager(),
             )
         except PapermillExecutionError as exc:
             message = (f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
@@ -222,15 +222,34 @@ def run(
     title = config.engagement.title or Translator(config.engagement.language)("cover.title")
     html = report.render_html(run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html",
                               title=f"{config.engagement.company} — {title}")
-    progress(f"report.html  {html}")
     pdf_path = run_dir / "report.pdf"
     if pdf:
         report.render_pdf(html, pdf_path)
-        progress(f"report.pdf   {pdf_path}")
     manifest.update(status="ok", finished=dt.datetime.now().isoformat(timespec="seconds"))
     _write_json(manifest_path, manifest)
     _point_latest(path / "runs", run_dir)
     return RunResult(run_dir=run_dir, html=html, pdf=pdf_path, manifest=manifest_path)
+
+
+def _kernel_manager():
+    """A kernel manager that encrypts the local kernel channel when ZeroMQ can.
+
+    ipykernel >= 7.3 warns on every start over plain TCP; seven kernels a run
+    would bury the progress lines in warnings.
+    """
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    if "transport_encryption" not in AsyncKernelManager.class_trait_names():  # jupyter_client < 8.9
+        return AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _default_encryption(self):
+            return "auto" if zmq.has("curve") else "disabled"
+
+    return EncryptedKernelManager
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -1,0 +1,210 @@
+"""Step 6 — allocation: workload, FTE by role, the team gap and the sequence, by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.allocation import compare_with_team, fte_by_role, sequence, workload
+
+HOURS_PER_FTE = 100  # small, so that FTE = hours / 100 is easy to check
+
+
+def _playbooks() -> pd.DataFrame:
+    # Priority order, four tiers. B's template says hunter: with dedicated hunters it becomes a farmer.
+    return pd.DataFrame([
+        # segment, tier, contacts_per_year, hours_per_contact, role
+        ("A", 1, 12, 1.0, "farmer"),
+        ("B", 2, 6, 0.5, "hunter"),
+        ("potential", 3, 4, 1.0, "hunter"),
+        ("C", 3, 4, 0.5, "farmer"),
+        ("D", 4, 1, 0.25, "farmer"),
+    ], columns=["segment", "tier", "contacts_per_year", "hours_per_contact", "role"])
+
+
+def _cards() -> pd.DataFrame:
+    return pd.DataFrame({"segment": ["D", "C", "potential", "B", "A"], "clients": [100, 40, 50, 20, 10]})
+
+
+@pytest.fixture()
+def plan_and_rules():
+    return workload(_playbooks(), _cards(), {"A": 2}, selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4)
+
+
+def test_workload_by_hand(plan_and_rules):
+    plan = plan_and_rules[0].set_index("segment")
+    assert list(plan.index) == ["A", "B", "potential", "C", "D"]
+    # A: (10 clients - 2 key accounts) x 12 contacts x 1 h = 96 h -> 0.96 FTE
+    # B: 20 x 6 x 0.5 = 60 h -> 0.6 FTE
+    # potential: 50 x 4 x 1 = 200 h -> 2 FTE (tier 3 is automated, but new clients stay with hunters)
+    # C: tier 3, the lowest tier still worked -> automated, no manual hours
+    # D: tier 4, the lowest -> not worked any more
+    assert plan["hours"].tolist() == pytest.approx([96, 60, 200, 0, 0])
+    assert plan["fte"].tolist() == pytest.approx([0.96, 0.6, 2.0, 0, 0])
+    assert plan["action"].tolist() == ["work", "work", "work", "automate", "stop"]
+    assert plan["role"].tolist() == ["farmer", "farmer", "hunter", "automation", "none"]
+    assert plan["clients"].tolist() == [10, 20, 50, 40, 100]
+    assert plan["key_accounts"].tolist() == [2, 0, 0, 0, 0]
+
+
+def test_rules_report_their_effect(plan_and_rules):
+    rules = {r["rule"]: r for r in plan_and_rules[1]}
+    assert list(rules) == ["dedicated_hunters", "drop_lowest_tier", "automate_low_priority"]
+    assert rules["dedicated_hunters"] == {"rule": "dedicated_hunters", "segments": ["potential"], "clients": 50, "hours": 200}
+    # The manual hours the rule took away: D 100 x 1 x 0.25 = 25; C 40 x 4 x 0.5 = 80.
+    assert rules["drop_lowest_tier"] == {"rule": "drop_lowest_tier", "segments": ["D"], "clients": 100, "hours": 25}
+    assert rules["automate_low_priority"] == {"rule": "automate_low_priority", "segments": ["C"], "clients": 40,
+                                              "hours": 80}
+
+
+def test_explicit_automate_tiers():
+    # Tier 2 automated instead of tier 3: B has no manual hours, C is worked (80 h).
+    plan, _ = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, automate_tiers=[2])
+    plan = plan.set_index("segment")
+    assert plan.loc[["B", "C"], "action"].tolist() == ["automate", "work"]
+    assert plan.loc[["B", "C"], "hours"].tolist() == [0, 80]
+    # Without key accounts A is 10 x 12 x 1 = 120 h.
+    assert plan.loc["A", "hours"] == 120
+
+
+def test_no_automation_with_empty_list():
+    plan, rules = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, automate_tiers=[])
+    assert plan.set_index("segment").loc["C", "hours"] == 80
+    assert "automate_low_priority" not in {r["rule"] for r in rules}
+
+
+def test_keep_lowest_tier_automates_it():
+    # Nothing dropped: tier 4 is now the lowest worked tier, so D is automated and C worked.
+    plan, _ = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, drop_lowest_tier=False)
+    plan = plan.set_index("segment")
+    assert plan.loc[["C", "D"], "action"].tolist() == ["work", "automate"]
+    assert plan.loc[["C", "D"], "hours"].tolist() == [80, 0]
+
+
+def test_without_dedicated_hunters():
+    # B keeps its hunter; the potential segment is automated with the rest of tier 3.
+    plan, rules = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4,
+                           dedicated_hunters=False)
+    plan = plan.set_index("segment")
+    assert plan.loc["B", "role"] == "hunter"
+    assert plan.loc["potential", "action"] == "automate"
+    assert plan.loc["potential", "hours"] == 0
+    assert "dedicated_hunters" not in {r["rule"] for r in rules}
+
+
+def test_potential_in_the_dropped_tier_is_stopped():
+    books = _playbooks()
+    books.loc[books["segment"] == "potential", "tier"] = 4
+    plan, _ = workload(books, _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4)
+    row = plan.set_index("segment").loc["potential"]
+    assert (row["action"], row["role"], row["hours"]) == ("stop", "none", 0)
+
+
+def test_role_none_is_not_worked():
+    books = _playbooks()
+    books.loc[books["segment"] == "B", "role"] = "none"
+    plan, _ = workload(books, _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4)
+    row = plan.set_index("segment").loc["B"]
+    assert (row["action"], row["hours"]) == ("stop", 0)
+
+
+def test_n_tiers_defaults_to_the_highest_tier_present():
+    books = _playbooks().iloc[:4]                       # no tier 4: tier 3 is now the lowest, dropped
+    plan, _ = workload(books, _cards(), selling_hours_per_fte=HOURS_PER_FTE)
+    plan = plan.set_index("segment")
+    assert plan.loc[["potential", "C"], "action"].tolist() == ["stop", "stop"]
+    assert plan.loc["B", "action"] == "automate"        # tier 2, the lowest still worked
+
+
+# --------------------------------------------------------------------------- FTE by role
+
+def _need(plan, **kw) -> dict:
+    return fte_by_role(plan, **kw).set_index("role")["fte_needed"].to_dict()
+
+
+def test_fte_by_role_from_the_plan(plan_and_rules):
+    plan = plan_and_rules[0]
+    need = fte_by_role(plan, 2)
+    assert list(need["role"]) == ["head_of_sales", "key_account_manager", "farmer", "closer", "hunter"]
+    # farmer 0.96 + 0.6; hunter 2; KAM ceil(2 / 3) = 1;
+    # sellers ceil(1.56) + ceil(2) + ceil(1) = 5 -> heads ceil(5 / 7) = 1.
+    assert need["fte_needed"].tolist() == pytest.approx([1, 1, 1.56, 0, 2.0])
+
+
+def test_fte_by_role_kam_and_heads():
+    plan = pd.DataFrame({"role": ["farmer", "farmer", "hunter", "automation", "none"],
+                         "fte": [4.0, 3.2, 3.0, 0.0, 0.0]})
+    # KAM ceil(7 / 3) = 3; sellers ceil(7.2) + ceil(3) + 3 = 8 + 3 + 3 = 14 -> heads ceil(14 / 7) = 2.
+    need = _need(plan, n_key_accounts=7)
+    assert need["key_account_manager"] == 3
+    assert need["farmer"] == pytest.approx(7.2)
+    assert need["head_of_sales"] == 2
+    # Two accounts per KAM: ceil(7 / 2) = 4; span of 6: sellers 15 -> ceil(15 / 6) = 3.
+    need = _need(plan, n_key_accounts=7, accounts_per_kam=2, max_reports_per_head=6)
+    assert need["key_account_manager"] == 4
+    assert need["head_of_sales"] == 3
+
+
+def test_fte_by_role_adds_kams_to_the_plans_kam_hours():
+    plan = pd.DataFrame({"role": ["key_account_manager"], "fte": [0.5]})
+    need = _need(plan, n_key_accounts=4)
+    # 0.5 + ceil(4 / 3) = 2.5 -> 3 people -> 1 head.
+    assert need["key_account_manager"] == 2.5
+    assert need["head_of_sales"] == 1
+
+
+def test_no_sellers_no_head():
+    need = _need(pd.DataFrame({"role": ["automation"], "fte": [0.0]}), n_key_accounts=0)
+    assert need == {"head_of_sales": 0, "key_account_manager": 0, "farmer": 0, "closer": 0, "hunter": 0}
+
+
+# --------------------------------------------------------------------------- team and sequence
+
+def _team() -> pd.DataFrame:
+    return pd.DataFrame({"manager_id": ["f1", "f2", "h1", "s1"],
+                         "role": ["farmer", "farmer", "hunter", "head_of_sales"],
+                         "capacity": [1.0, 0.5, 1.0, 1.0]})
+
+
+def test_compare_with_team_gap_sign(plan_and_rules):
+    need = fte_by_role(plan_and_rules[0], 2)
+    out = compare_with_team(need, _team()).set_index("role")
+    # Available: farmer 1 + 0.5, hunter 1, head 1, no KAM, no closer.
+    assert out["fte_available"].to_dict() == {"head_of_sales": 1, "key_account_manager": 0, "farmer": 1.5,
+                                              "closer": 0, "hunter": 1}
+    assert out["people"].to_dict() == {"head_of_sales": 1, "key_account_manager": 0, "farmer": 2, "closer": 0,
+                                       "hunter": 1}
+    # gap = available - needed: < 0 is a deficit.
+    assert out["gap"].to_dict() == pytest.approx({"head_of_sales": 0, "key_account_manager": -1, "farmer": -0.06,
+                                                  "closer": 0, "hunter": -1})
+
+
+def test_compare_with_team_surplus():
+    need = pd.DataFrame({"role": ["farmer"], "fte_needed": [0.5]})
+    out = compare_with_team(need, pd.DataFrame({"manager_id": ["f"], "role": ["farmer"], "capacity": [1.0]}))
+    assert out.loc[0, "gap"] == pytest.approx(0.5)
+
+
+def test_compare_without_team():
+    need = pd.DataFrame({"role": ["farmer"], "fte_needed": [0.5]})
+    out = compare_with_team(need, None)
+    assert np.isnan(out.loc[0, "fte_available"]) and np.isnan(out.loc[0, "gap"])
+
+
+def test_sequence_coverage_by_hand():
+    plan, _ = workload(_playbooks(), _cards(), {"A": 2}, selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4,
+                       automate_tiers=[])
+    seq = sequence(plan, _team())
+    # Worked with manual hours, in priority order: A farmer 0.96, B farmer 0.6, potential hunter 2, C farmer 0.8.
+    assert list(seq["segment"]) == ["A", "B", "potential", "C"]
+    assert seq["cumulative_fte"].tolist() == pytest.approx([0.96, 1.56, 2.0, 2.36])
+    # Farmers have 1.5 FTE: A fully; B gets 1.5 - 0.96 = 0.54 of 0.6 = 0.9; C nothing left.
+    # Hunters have 1 FTE of the 2 the potential segment needs.
+    assert seq["coverage"].tolist() == pytest.approx([1.0, 0.9, 0.5, 0.0])
+
+
+def test_sequence_without_team():
+    plan, _ = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4)
+    seq = sequence(plan, None)
+    assert list(seq["segment"]) == ["A", "B", "potential"]
+    assert seq["coverage"].isna().all()
