@@ -81,18 +81,45 @@ def test_xlsx_with_sheet_and_bad_rows(tmp_path):
         "Client ID": [101, 102, 103, 104],                                      # numbers in Excel
         "Date": [dt.datetime(2025, 1, 15), dt.datetime(2025, 1, 16), "31/02/2025", dt.datetime(2025, 1, 18)],
         "Sum": [100.5, "12x", 30, 40],
-        "Cost": [50, 5, 10, None],
+        "Cost": [50, 5, 10, 20],
     })
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
         raw.to_excel(writer, sheet_name="Lines", index=False)
     df, bad = _canonical(path, columns=LINE_COLUMNS, sheet="Lines")
     # Header is row 1: 102 is on row 3, 103 (31 February) on row 4.
-    assert _rejected(bad)[:2] == [("lines.xlsx", 3, "amount", "12x", "not a number"),
-                                  ("lines.xlsx", 4, "date", "31/02/2025", "not a date")]
-    assert df["client_id"].tolist()[0] == "101"                                # ids are text
-    assert df["amount"].tolist()[0] == 100.5
-    assert df["date"].tolist()[0] == pd.Timestamp("2025-01-15")
+    assert _rejected(bad) == [("lines.xlsx", 3, "amount", "12x", "not a number"),
+                              ("lines.xlsx", 4, "date", "31/02/2025", "not a date")]
+    assert df["client_id"].tolist() == ["101", "104"]                          # ids are text
+    assert df["amount"].tolist() == [100.5, 40.0]
+    assert df["cost"].tolist() == [50.0, 20.0]
+    assert df["date"].tolist() == [pd.Timestamp("2025-01-15"), pd.Timestamp("2025-01-18")]
+    assert df["_row"].tolist() == [2, 5]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: intake._parse_numbers applies decimal=',' to real Excel number "
+                                       "cells (read as object), so 100.5 becomes '100.5' -> '1005' -> 1005.0")
+def test_xlsx_number_cells_unaffected_by_decimal_comma(tmp_path):
+    # A Russian export: some amounts are numbers, some text with a decimal comma.
+    path = tmp_path / "lines.xlsx"
+    pd.DataFrame({"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15)] * 2,
+                  "Sum": [100.5, "1 234,5"]}).to_excel(path, index=False)
+    df, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"}, decimal=",")
+    assert bad.empty
+    assert df["amount"].tolist() == [100.5, 1234.5]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: intake._parse_dates applies date_format to real Excel date cells "
+                                       "(read as object, text '2025-01-15 00:00:00'), so they are rejected")
+def test_xlsx_date_cells_unaffected_by_date_format(tmp_path):
+    # Some dates are date cells, some text in the export's format.
+    path = tmp_path / "lines.xlsx"
+    pd.DataFrame({"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15), "16.01.2025"],
+                  "Sum": [1, 2]}).to_excel(path, index=False)
+    df, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"},
+                         date_format="%d.%m.%Y")
+    assert bad.empty
+    assert df["date"].tolist() == [pd.Timestamp("2025-01-15"), pd.Timestamp("2025-01-16")]
 
 
 def test_parquet_typed_columns(tmp_path):
@@ -107,15 +134,15 @@ def test_parquet_typed_columns(tmp_path):
     assert df["amount"].tolist() == [100.5, 30.0]
     assert df["date"].tolist() == [pd.Timestamp("2025-01-15"), pd.Timestamp("2025-01-17")]
     # A Parquet file has no header row: the second record is row 2.
-    assert _rejected(bad) == [("lines.parquet", 2, "amount", "nan", "empty")] or \
-        [r[:3] + r[4:] for r in _rejected(bad)] == [("lines.parquet", 2, "amount", "empty")]
+    assert bad[["file", "row", "column", "reason"]].values.tolist() == [["lines.parquet", 2, "amount", "empty"]]
 
 
 def test_canonical_names_need_no_mapping(tmp_path):
     path = tmp_path / "lines.csv"
-    path.write_text("client_id,date,amount\nK1,2025-01-15,10\n", encoding="utf-8")
+    path.write_text("client_id,date,amount\n007,2025-01-15,10\n", encoding="utf-8")
     df, bad = _canonical(path)
     assert bad.empty and df["amount"].tolist() == [10.0]
+    assert df["client_id"].tolist() == ["007"]                    # leading zeros kept
 
 
 def test_mapped_column_absent_names_file_column_and_nearest(tmp_path):
@@ -131,8 +158,11 @@ def test_mapped_column_absent_names_file_column_and_nearest(tmp_path):
 def test_required_column_not_mapped(tmp_path):
     path = tmp_path / "lines.csv"
     path.write_text("Client ID,Date,Sum\nK1,2025-01-15,10\n", encoding="utf-8")
-    with pytest.raises(IntakeError, match=r"lines.csv: required column\(s\) transactions.amount not mapped"):
+    with pytest.raises(IntakeError) as exc:
         _canonical(path, columns={"client_id": "Client ID", "date": "Date"})
+    msg = str(exc.value)
+    assert msg.startswith(str(path))
+    assert "required column" in msg and "transactions.amount" in msg and "not mapped" in msg
 
 
 def test_unsupported_and_missing_file(tmp_path):
@@ -189,15 +219,12 @@ PAY = {"file": "pay.csv", "columns": {"invoice_id": "Invoice", "due_date": "Due"
 
 def test_load_tables_relations(engagement_dir):
     intake = load_tables(_config(transactions=LINES, clients=CLIENTS, payments=PAY), engagement_dir)
-    assert _rejected(intake.rejected) == [
+    assert len(intake.rejected) == 3
+    assert set(_rejected(intake.rejected)) == {
         ("pay.csv", 3, "invoice_id", "I7", "invoice_id not in the transactions file"),
         ("lines.csv", 4, "client_id", "K9", "client_id not in the clients file"),
         ("clients.csv", 4, "client_id", "K2", "duplicate client_id (first row kept)"),
-    ] or sorted(_rejected(intake.rejected)) == sorted([
-        ("pay.csv", 3, "invoice_id", "I7", "invoice_id not in the transactions file"),
-        ("lines.csv", 4, "client_id", "K9", "client_id not in the clients file"),
-        ("clients.csv", 4, "client_id", "K2", "duplicate client_id (first row kept)"),
-    ])
+    }
     clients = intake.tables["clients"]
     assert clients["client_id"].tolist() == ["K1", "K2", "K3"]
     assert clients.loc[clients["client_id"] == "K2", "name"].item() == "Beta"     # the first row kept
@@ -247,7 +274,7 @@ def test_all_lines_rejected_raises(engagement_dir):
 # --------------------------------------------------------------------------- the period
 
 def test_analysis_period_defaults_to_the_last_transaction():
-    tx = pd.DataFrame({"date": pd.to_datetime(["2024-03-01", "2025-12-31 15:30"])})
+    tx = pd.DataFrame({"date": pd.to_datetime(["2024-03-01 00:00", "2025-12-31 15:30"])})
     # Twelve months up to 2025-12-31: 2024-12-31 + 1 day.
     assert analysis_period(tx) == (pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-31"))
 

@@ -25,8 +25,9 @@ CANONICAL_COLUMNS: dict[str, dict[str, list[str]]] = {
         ],
     },
     "transactions": {
+        # amount may instead be derived from quantity x unit_price
         "required": ["client_id", "date", "amount"],
-        "optional": ["invoice_id", "product_line", "cost"],
+        "optional": ["invoice_id", "product_line", "cost", "quantity", "unit_price"],
     },
     "payments": {
         "required": ["invoice_id", "due_date", "paid_date"],

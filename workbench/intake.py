@@ -18,7 +18,9 @@ from .config import CANONICAL_COLUMNS, ROLES, EngagementConfig, TableSource
 
 ID_COLUMNS = {"client_id", "invoice_id", "manager_id", "inn"}
 DATE_COLUMNS = {"date", "due_date", "paid_date"}
-NUMBER_COLUMNS = {"amount", "cost", "employees", "annual_revenue", "potential_score", "capacity"}
+NUMBER_COLUMNS = {"amount", "cost", "employees", "annual_revenue", "potential_score", "capacity", "quantity", "unit_price"}
+#: Canonical columns that can be computed from others when the export lacks them.
+DERIVED = {("transactions", "amount"): ("quantity", "unit_price")}
 #: Columns that may be empty in a row without rejecting it.
 NULLABLE = {
     "paid_date", "employees", "annual_revenue", "potential_score", "name", "inn", "region", "industry",
@@ -110,10 +112,13 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
             near = difflib.get_close_matches(str(src), [str(c) for c in raw.columns], n=1, cutoff=0.5)
             hint = f"did you mean '{near[0]}'?" if near else f"columns in the file: {', '.join(map(str, raw.columns))}"
             raise IntakeError(f"{path}: column '{src}' (mapped to {table}.{canon}) not found; {hint}")
-    missing = [c for c in spec["required"] if c not in mapping]
+    missing = [c for c in spec["required"] if c not in mapping
+               and not all(part in mapping for part in DERIVED.get((table, c), ("-",)))]
     if missing:
+        derivable = [f" (or {' and '.join(table + '.' + p for p in DERIVED[(table, c)])})" if (table, c) in DERIVED else ""
+                     for c in missing]
         raise IntakeError(
-            f"{path}: required column(s) {', '.join(table + '.' + c for c in missing)} not mapped; "
+            f"{path}: required column(s) {', '.join(table + '.' + c + d for c, d in zip(missing, derivable))} not mapped; "
             f"add them under data.{table}.columns in engagement.yaml (columns in the file: "
             f"{', '.join(map(str, raw.columns))})"
         )
@@ -144,6 +149,9 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
         if canon not in NULLABLE and (empty & ~bad).any():
             hit = empty & ~bad
             problems.append(_rejections(table, path, raw.index[hit], first_row, canon, values[hit], "empty"))
+    for (tab, canon), parts in DERIVED.items():
+        if tab == table and canon not in mapping and all(p in out for p in parts):
+            out[canon] = out[parts[0]] * out[parts[1]]
     rejected = pd.concat(problems, ignore_index=True) if problems else _empty_rejected()
     keep = ~raw.index.isin(rejected["_index"]) if not rejected.empty else pd.Series(True, index=raw.index)
     return out.loc[keep].reset_index(drop=True), rejected.drop(columns="_index", errors="ignore")
