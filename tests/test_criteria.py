@@ -262,8 +262,6 @@ def test_availability_full_export():
 
 # --------------------------------------------------------------------------- the window's last day
 
-@pytest.mark.xfail(strict=True, reason="BUG: analysis_period() normalises the end to midnight, client_criteria() "
-                                       "keeps date <= end, so lines of the last day that carry a time are dropped")
 def test_last_day_lines_with_a_time_are_in_the_window():
     from workbench.intake import analysis_period
 

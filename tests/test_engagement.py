@@ -113,16 +113,21 @@ def test_run_folder_keeps_notebooks_artifacts_and_manifest(demo_runs):
     assert latest.resolve() == demo_runs["ru"].run_dir.resolve()
 
 
-def test_thin_export_still_reaches_a_report(tmp_path):
-    """Invoice lines only (client, date, amount): every step runs and says what it could not do."""
+def _thin_engagement(tmp_path: Path, extra_config: str = "") -> Path:
+    """Invoice lines only (client, date, amount), from the demo company's lines."""
     path = _demo_engagement(tmp_path / "full")
     lines = pd.read_csv(path / "data" / "invoice_lines.csv")
     thin = tmp_path / "thin"
     (thin / "data").mkdir(parents=True)
     lines[["Client ID", "Date", "Amount"]].to_csv(thin / "data" / "invoice_lines.csv", index=False)
-    (thin / "engagement.yaml").write_text(
-        (Path(__file__).parents[1] / "templates" / "engagement-thin.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    result = run(thin, progress=lambda _: None, pdf=False)
+    template = (Path(__file__).parents[1] / "templates" / "engagement-thin.yaml").read_text(encoding="utf-8")
+    (thin / "engagement.yaml").write_text(template + extra_config, encoding="utf-8")
+    return thin
+
+
+def test_thin_export_still_reaches_a_report(tmp_path):
+    """Every step runs and says what it could not do, and which column would enable it."""
+    result = run(_thin_engagement(tmp_path), progress=lambda _: None, pdf=False)
     html = result.html.read_text(encoding="utf-8")
     assert re.findall(STEP_H2, html) == list(STEPS)
     assert "profitability is based on revenue" in html          # goal: no cost
@@ -134,12 +139,13 @@ def test_thin_export_still_reaches_a_report(tmp_path):
 
 
 def test_a_failing_step_names_step_and_cell_and_keeps_the_notebook(tmp_path):
-    path = _demo_engagement(tmp_path / "bad", **{"grouping.method": "kmeans", "grouping.kmeans.features": ["no_such_criterion"]})
+    # Valid config, but the thin data has no cost, so clustering on margin alone cannot run.
+    path = _thin_engagement(tmp_path, "grouping:\n  method: kmeans\n  kmeans:\n    features: [margin]\n")
     with pytest.raises(StepFailed) as info:
         run(path, progress=lambda _: None, pdf=False)
     message = str(info.value)
     assert "step 3 'grouping' failed in cell" in message
-    assert "none of the features" in message
+    assert "none of the features ['margin'] is available" in message
     assert info.value.notebook.exists()
     manifest = json.loads((info.value.notebook.parents[1] / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "failed" and manifest["steps"]["grouping"]["status"] == "failed"

@@ -97,8 +97,6 @@ def test_xlsx_with_sheet_and_bad_rows(tmp_path):
     assert df["_row"].tolist() == [2, 5]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: intake._parse_numbers applies decimal=',' to real Excel number "
-                                       "cells (read as object), so 100.5 becomes '100.5' -> '1005' -> 1005.0")
 def test_xlsx_number_cells_unaffected_by_decimal_comma(tmp_path):
     # A Russian export: some amounts are numbers, some text with a decimal comma.
     path = tmp_path / "lines.xlsx"
@@ -109,8 +107,6 @@ def test_xlsx_number_cells_unaffected_by_decimal_comma(tmp_path):
     assert df["amount"].tolist() == [100.5, 1234.5]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: intake._parse_dates applies date_format to real Excel date cells "
-                                       "(read as object, text '2025-01-15 00:00:00'), so they are rejected")
 def test_xlsx_date_cells_unaffected_by_date_format(tmp_path):
     # Some dates are date cells, some text in the export's format.
     path = tmp_path / "lines.xlsx"

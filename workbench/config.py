@@ -126,12 +126,35 @@ class AbcdeConfig(_Strict):
     high_quantile: float = Field(0.5, gt=0, lt=1)
     within: str | None = Field("channel", description="Classify within each value of this client column (None: whole base).")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "AbcdeConfig":
+        if self.high_quantile > self.top_profit_quantile:
+            raise ValueError(f"grouping.abcde: high_quantile ({self.high_quantile}) must not exceed "
+                             f"top_profit_quantile ({self.top_profit_quantile})")
+        return self
+
+
+KMEANS_FEATURES = ("revenue", "margin", "margin_pct", "frequency", "recency_days", "tenure_months", "n_product_lines",
+                   "avg_invoice", "invoices", "revenue_total", "potential", "headroom", "employees", "annual_revenue",
+                   "on_time_share", "avg_days_late")
+
 
 class KMeansConfig(_Strict):
     n_clusters: int = Field(5, ge=2, le=20)
     features: list[str] = Field(
         default_factory=lambda: ["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]
     )
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, features: list[str]) -> list[str]:
+        for name in features:
+            if name not in KMEANS_FEATURES:
+                raise ValueError(_unknown_key_message(f"grouping.kmeans.features: '{name}'", name, KMEANS_FEATURES)
+                                 .replace("unknown key", "unknown criterion"))
+        if not features:
+            raise ValueError("grouping.kmeans.features: list at least one criterion")
+        return features
 
 
 class GroupingConfig(_Strict):
@@ -143,6 +166,14 @@ class GroupingConfig(_Strict):
 class PrioritiesConfig(_Strict):
     n_tiers: int = Field(4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated.")
     key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
+
+    @field_validator("key_account_thresholds")
+    @classmethod
+    def _increasing(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0 < value[0] < value[1] < value[2] <= 1:
+            raise ValueError(f"priorities.key_account_thresholds: expected three increasing shares in (0, 1] "
+                             f"(key < critical < mono), got {list(value)}")
+        return value
 
 
 class PlaybookEntry(_Strict):
@@ -252,16 +283,22 @@ def _describe(err: dict[str, Any], raw: dict[str, Any]) -> str:
 
 
 def _valid_keys_at(loc: list[str]) -> list[str]:
-    """The keys the schema allows at a location (walks nested models)."""
+    """The keys the schema allows at a location (walks nested models, mappings and lists)."""
     model: Any = EngagementConfig
+    skip = False
     for part in loc:
+        if skip:  # a mapping key (tier_1) or a list index (0) between a field and its model
+            skip = False
+            continue
         field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
         if field is None:
             return []
+        origin = getattr(field.annotation, "__origin__", None)
+        skip = origin in (dict, list)
         model = _model_of(field.annotation)
         if model is None:
             return []
-    return list(model.model_fields) if hasattr(model, "model_fields") else []
+    return list(model.model_fields) if hasattr(model, "model_fields") and not skip else []
 
 
 def _model_of(annotation: Any) -> Any:
@@ -275,7 +312,8 @@ def _model_of(annotation: Any) -> Any:
 
 
 def _unknown_key_message(where: str, key: str, valid: list[str] | tuple[str, ...]) -> str:
-    near = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
+    # A valid key that the typo begins (recency -> recency_days) beats a merely similar one.
+    near = [v for v in valid if v.startswith(key)][:1] or difflib.get_close_matches(key, list(valid), n=1, cutoff=0.5)
     hint = f"did you mean '{near[0]}'?" if near else f"valid keys: {', '.join(valid)}"
     return f"{where}: unknown key '{key}'; {hint}"
 

@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .intake import until_end_of
+
 SIZE_LABELS = ("micro", "small", "medium", "large")
 STATUSES = ("active", "lost", "potential")
 CLIENT_ATTRIBUTES = ("name", "region", "industry", "channel", "division", "manager_id", "employees", "annual_revenue")
@@ -95,7 +97,7 @@ def client_criteria(
     DataFrame
         One row per client of ``clients`` (clients that never bought included).
     """
-    tx = transactions.loc[transactions["date"] <= end]
+    tx = transactions.loc[until_end_of(end, transactions["date"])]
     has_cost = "cost" in tx and tx["cost"].notna().any()
     has_line = "product_line" in tx and tx["product_line"].notna().any()
     invoice_key = "coalesce(invoice_id, client_id || '|' || CAST(date AS VARCHAR))" if "invoice_id" in tx else \
@@ -128,8 +130,8 @@ def client_criteria(
         out["cost"] = np.nan
         out["margin_total"] = np.nan
     out["buys_new_line"] = out["buys_new_line"].fillna(False).astype(bool)
-    out["tenure_months"] = (end - out["first_purchase"]).dt.days / 30.4375
-    out["recency_days"] = (end - out["last_purchase"]).dt.days
+    out["tenure_months"] = (end - out["first_purchase"].dt.normalize()).dt.days / 30.4375
+    out["recency_days"] = (end - out["last_purchase"].dt.normalize()).dt.days
     out["frequency"] = out["invoices"] * 12 / lookback_months
     out["margin"] = out["revenue"] - out["cost"]
     out["margin_pct"] = out["margin"] / out["revenue"].where(out["revenue"] > 0)

@@ -101,6 +101,20 @@ def product_lines(transactions: pd.DataFrame) -> pd.DataFrame | None:
     return out.sort_values("revenue", ascending=False, ignore_index=True)
 
 
+def top_lines(lines: pd.DataFrame, n: int = 12, other: str = "other") -> pd.DataFrame:
+    """The ``n`` largest product lines and one row summing the rest (for tables and charts).
+
+    The remainder row is named ``other`` followed by the count of lines in it, e.g. ``other (3877)``.
+    """
+    if len(lines) <= n:
+        return lines
+    head, rest = lines.iloc[:n], lines.iloc[n:]
+    sums = rest[["revenue", "margin", "revenue_share", "margin_share"]].sum(min_count=1)
+    row = {"product_line": f"{other} ({len(rest)})", **sums.to_dict(), "clients": np.nan,  # distinct buyers not additive
+           "margin_pct": sums["margin"] / sums["revenue"] if sums["revenue"] else np.nan}
+    return pd.concat([head, pd.DataFrame([row])], ignore_index=True)
+
+
 def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Client concentration of revenue: the Pareto curve and its key figures.
 
@@ -142,11 +156,12 @@ def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_product_line: str | None = None) -> dict:
     """Resolve the goal and compute the portfolio diagnostics for the current window; save them."""
     from . import artifacts
+    from .intake import until_end_of
 
     goal = resolve_goal(goal_name, goal_weights, new_product_line)
     tx = artifacts.load(run_dir, "intake", "transactions")
     period = artifacts.load(run_dir, "intake", "period")
-    current = tx.loc[tx["date"].between(pd.Timestamp(period["start"]), pd.Timestamp(period["end"]))]
+    current = tx.loc[(tx["date"] >= pd.Timestamp(period["start"])) & until_end_of(pd.Timestamp(period["end"]), tx["date"])]
     lines = product_lines(current)
     curve, figures = concentration(current)
     notes = []

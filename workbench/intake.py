@@ -8,6 +8,7 @@ column, the value and the reason. Problems that make a whole file unusable
 """
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,7 +161,13 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
 def _parse_dates(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.tz_localize(None) if values.dt.tz is not None else values
-    return pd.to_datetime(text, format=source.date_format or "mixed", dayfirst=source.dayfirst, errors="coerce")
+    parsed = pd.to_datetime(text, format=source.date_format or "mixed", dayfirst=source.dayfirst, errors="coerce")
+    # Spreadsheet cells that already hold dates are taken as they are, whatever the text format.
+    typed = values.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
+    if typed.any():
+        parsed = parsed.astype("datetime64[ns]")
+        parsed[typed] = pd.to_datetime(values[typed].map(pd.Timestamp))
+    return parsed
 
 
 def _parse_numbers(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
@@ -169,7 +176,12 @@ def _parse_numbers(values: pd.Series, text: pd.Series, source: TableSource) -> p
     cleaned = text.str.replace(r"[\s\u00a0]", "", regex=True)
     if source.decimal != ".":
         cleaned = cleaned.str.replace(".", "", regex=False).str.replace(source.decimal, ".", regex=False)
-    return pd.to_numeric(cleaned, errors="coerce").astype(float)
+    parsed = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    # Spreadsheet cells that already hold numbers are not text: no separator rules apply to them.
+    typed = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    if typed.any():
+        parsed[typed] = values[typed].astype(float)
+    return parsed
 
 
 def _rejections(table: str, path: Path, index, first_row: int, column: str, values: pd.Series, reason: str) -> pd.DataFrame:
@@ -294,6 +306,11 @@ def analysis_period(transactions: pd.DataFrame, as_of=None, lookback_months: int
     ``as_of`` defaults to the last transaction date, so a stale export is
     analysed as of its own end rather than today.
     """
-    end = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(transactions["date"].max()).normalize()
+    end = (pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(transactions["date"].max())).normalize()
     start = end - pd.DateOffset(months=lookback_months) + pd.Timedelta(days=1)
     return start, end
+
+
+def until_end_of(end: pd.Timestamp, dates: pd.Series) -> pd.Series:
+    """Dates on or before the day ``end`` (a line at 15:30 on the last day is in)."""
+    return dates < pd.Timestamp(end).normalize() + pd.Timedelta(days=1)

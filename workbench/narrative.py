@@ -14,6 +14,7 @@ from typing import Callable
 import pandas as pd
 
 from . import STEPS, artifacts, charts
+from . import goal as goal_diagnostics
 from .i18n import Translator
 
 # Column formats for tables: how each kind of value is written.
@@ -170,6 +171,7 @@ class ClientReport:
         self.table(weights, [("metric", "goal.col_metric", "label:metrics"), ("weight", "goal.col_weight", "pct")])
         lines = self.load("goal", "product_lines", optional=True)
         if lines is not None:
+            lines = goal_diagnostics.top_lines(lines, other=t("goal.other_lines"))
             self.subheading("goal.lines_title")
             self.table(lines, [("product_line", "goal.col_line", "text"), ("revenue", "common.revenue", "money"),
                                ("revenue_share", "common.revenue_share", "pct"), ("margin", "common.margin", "money"),
