@@ -133,7 +133,7 @@ def test_thin_export_still_reaches_a_report(tmp_path):
     assert "profitability is based on revenue" in html          # goal: no cost
     assert "needs transactions.product_line" in html             # goal: no product line
     assert "needs payments.due_date" in html                     # criteria: no solvency
-    assert "class E (negative margin) cannot be found" in html   # grouping
+    assert "ABCDE classes use revenue as profitability" in html  # grouping
     assert "no sales division" in html                           # priorities
     assert "No team was given" in html                           # allocation
 

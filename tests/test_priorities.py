@@ -180,3 +180,22 @@ def test_division_shares_none_without_division():
     segments = pd.DataFrame({"client_id": ["c1"], "segment": ["A"]})
     assert division_shares(pd.DataFrame({"client_id": ["c1"], "revenue": [1.0]}), segments) is None
     assert division_shares(pd.DataFrame({"client_id": ["c1"], "revenue": [1.0], "division": [None]}), segments) is None
+
+
+def test_adapt_weights_moves_margin_to_revenue_without_cost():
+    from workbench.priorities import adapt_weights
+
+    cards = pd.DataFrame({"segment": ["A", "B"], "margin_share": [np.nan, np.nan], "margin_pct": [np.nan, np.nan],
+                          "revenue_share": [0.7, 0.3], "headroom_share": [0.2, 0.8], "frequency": [10.0, 2.0]})
+    weights, changes = adapt_weights({"margin_share": 0.4, "margin_pct": 0.2, "headroom_share": 0.3, "frequency": 0.1}, cards)
+    # margin_share's 0.4 goes to revenue_share; margin_pct's 0.2 is dropped; 0.8 left, re-normalised:
+    # revenue_share 0.4/0.8 = 0.5, headroom_share 0.3/0.8 = 0.375, frequency 0.1/0.8 = 0.125
+    assert weights == pytest.approx({"revenue_share": 0.5, "headroom_share": 0.375, "frequency": 0.125})
+    assert changes == [("margin_share", "revenue_share"), ("margin_pct", None)]
+
+
+def test_adapt_weights_keeps_weights_the_data_supports():
+    from workbench.priorities import adapt_weights
+
+    cards = pd.DataFrame({"segment": ["A"], "margin_share": [1.0], "revenue_share": [1.0]})
+    assert adapt_weights({"margin_share": 0.6, "revenue_share": 0.4}, cards) == ({"margin_share": 0.6, "revenue_share": 0.4}, [])

@@ -197,7 +197,10 @@ def run(
     _write_json(manifest_path, manifest)
     progress(f"run folder: {run_dir}")
     save_intake(run_dir, config, intake)
-    progress(f"[0/7] intake      ok  ({sum(len(t) for t in intake.tables.values())} rows, {len(intake.rejected)} rejected: see rejected.csv)")
+    tables = intake.tables
+    rejected_rows = intake.summary()["rows_rejected"].sum()
+    progress(f"[0/7] intake      ok  ({len(tables['transactions']):,} invoice lines, {len(tables['clients']):,} clients; "
+             f"{rejected_rows:,} rows rejected" + (": see rejected.csv)" if rejected_rows else ")"))
 
     for i, step in enumerate((*STEPS, "report"), start=1):
         name = NOTEBOOK_FILES.get(step, REPORT_NOTEBOOK)

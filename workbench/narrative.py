@@ -83,7 +83,9 @@ class ClientReport:
 
     def _format(self, values: dict) -> dict:
         """Numbers in note values written for the locale (0,75 in Russian)."""
-        return {k: self.t.number(v, 2) if isinstance(v, float) else v for k, v in values.items()}
+        groups = {"metric": "metrics", "replacement": "metrics", "criterion": "criterion"}
+        return {k: self.t.number(v, 2) if isinstance(v, float) else self.t.label(groups[k], v) if k in groups else v
+                for k, v in values.items()}
 
     def figure(self, fig) -> None:
         self.emit(fig)

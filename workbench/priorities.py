@@ -103,6 +103,36 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
     return out
 
 
+#: What a goal metric falls back to when the data cannot give it (None: dropped).
+FALLBACK = {"margin_share": "revenue_share", "margin_pct": None, "new_line_gap": None, "smb_share": None}
+
+
+def adapt_weights(weights: dict[str, float], cards: pd.DataFrame) -> tuple[dict[str, float], list[tuple[str, str | None]]]:
+    """Move the weight of metrics the data cannot give to their fallback.
+
+    Without cost, the share of margin becomes the share of revenue (the
+    methodology: profitability is then revenue-based); a metric without a
+    fallback is dropped and the rest re-normalised to sum to 1.
+
+    Returns
+    -------
+    weights : dict
+    changes : list of (metric, replacement or None)
+    """
+    out, changes = dict(weights), []
+    for metric in list(out):
+        if metric in cards and cards[metric].isna().all():
+            weight = out.pop(metric)
+            target = FALLBACK.get(metric)
+            if target is not None and not cards[target].isna().all():
+                out[target] = out.get(target, 0.0) + weight
+            else:
+                target = None
+            changes.append((metric, target))
+    total = sum(out.values())
+    return ({k: v / total for k, v in out.items()} if total else out), changes
+
+
 def key_accounts(criteria: pd.DataFrame, thresholds=(0.10, 0.20, 0.70)) -> tuple[pd.DataFrame, str]:
     """Clients whose share of the company's margin crosses the key-account thresholds.
 
@@ -148,7 +178,8 @@ def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70
     info = artifacts.load(run_dir, "grouping", "info")
     goal = artifacts.load(run_dir, "goal", "goal")
     cards = segment_cards(criteria, segments, info["segment_order"])
-    ranked = priority_scores(cards, goal["weights"], n_tiers)
+    weights, changes = adapt_weights(goal["weights"], cards)
+    ranked = priority_scores(cards, weights, n_tiers)
     flagged, basis = key_accounts(criteria, tuple(key_account_thresholds))
     flagged = flagged.merge(segments, on="client_id", how="left")
     divisions = division_shares(criteria, segments)
@@ -157,11 +188,14 @@ def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70
         notes.append(artifacts.note("key_accounts_revenue_based"))
     if divisions is None:
         notes.append(artifacts.note("no_division"))
-    missing = [m for m in goal["weights"] if ranked[m].isna().all()]
-    if missing:
-        notes.append(artifacts.note("goal_metric_missing", metrics=", ".join(missing)))
+    for metric, target in changes:
+        if target:
+            notes.append(artifacts.note("goal_metric_replaced", metric=metric, replacement=target))
+        else:
+            notes.append(artifacts.note("goal_metric_missing", metric=metric))
     saved = {"priorities": ranked, "key_accounts": flagged, "meta": {"key_account_basis": basis, "notes": notes,
-             "thresholds": list(key_account_thresholds), "n_tiers": n_tiers}}
+             "thresholds": list(key_account_thresholds), "n_tiers": n_tiers,
+             "weights": weights}}
     if divisions is not None:
         saved["division_shares"] = divisions.reset_index()
     artifacts.save(run_dir, "priorities", **saved)
