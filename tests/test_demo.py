@@ -1,7 +1,6 @@
 """Tests for the synthetic demo company (workbench.demo)."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -177,9 +176,7 @@ def test_team(demo):
 
 
 def test_small_run_respects_parameters(tmp_path):
-    t0 = time.perf_counter()
     paths = generate(tmp_path, n_clients=300, years=2, seed=5, end_date="2025-12-31")
-    assert time.perf_counter() - t0 < 2.0               # target < 1 s; slack for slow CI
     d = _read(paths)
     end = pd.Timestamp("2025-12-31")
     assert len(d["clients"]) == 300

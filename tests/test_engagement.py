@@ -197,3 +197,21 @@ def test_kernels_that_do_not_cluster_do_not_import_scikit_learn():
     code = f"import sys; from workbench import {modules}; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_analyst_switches_grouping_to_kmeans_in_the_notebook(demo_runs, tmp_path):
+    """03-grouping re-run with other parameters (as in JupyterLab) re-segments the run and shows it."""
+    import papermill as pm
+
+    import shutil
+
+    run_dir = tmp_path / "run"  # a copy, so the other tests keep their run
+    shutil.copytree(demo_runs["en"].run_dir, run_dir)
+    out = tmp_path / "03-grouping.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / NOTEBOOK_FILES["grouping"]), str(out), cwd=str(NOTEBOOKS), kernel_name="python3",
+                        progress_bar=False, parameters={"run_dir": str(run_dir), "method": "kmeans", "n_clusters": 4})
+    segments = pd.read_parquet(run_dir / "artifacts" / "grouping" / "segments.parquet")
+    assert {"K1", "K2", "K3", "K4"} <= set(segments["segment"])
+    assert not set("ABCDE") & set(segments["segment"])
+    shown = json.dumps(json.loads(out.read_text(encoding="utf-8"))["cells"])
+    assert "K4" in shown and "image/png" in shown  # the segment sizes and the map are displayed

@@ -320,7 +320,8 @@ class ClientReport:
         for r in self.load("allocation", "rules"):
             segs = ", ".join(t.label("segments", s) for s in r["segments"])
             rules.append(t(f"rules.{r['rule']}", segments=segs, clients=t.number(r["clients"]),
-                           hours=t.number(r.get("hours", 0)), fte=t.number(r.get("fte", 0)), max=r.get("max", "")))
+                           hours=t.number(r.get("hours", 0)), fte=t.number(r.get("fte", 0)), max=r.get("max", ""),
+                           per_kam=settings["accounts_per_kam"]))
         self.bullets(rules)
         fte = self.load("allocation", "fte")
         self.subheading("allocation.fte_title")
