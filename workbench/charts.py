@@ -30,7 +30,7 @@ def segment_palette(segments) -> dict:
 
 def _money_axis(axis, t: Translator, nbins: int = 5) -> None:
     axis.set_major_locator(MaxNLocator(nbins=nbins))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v, 0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v, None)))
 
 
 def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
@@ -110,7 +110,7 @@ def segment_map(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str]
     ax.set_xscale("symlog", linthresh=linthresh)
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(FixedLocator(_symlog_ticks(float(df[basis].min()), float(df[basis].max()), linthresh)))
-    money = FuncFormatter(lambda v, _: t.money_short(v, 0))
+    money = FuncFormatter(lambda v, _: t.money_short(v, None))
     ax.xaxis.set_major_formatter(money)
     ax.yaxis.set_major_formatter(money)
     ax.set(xlabel=t(f"charts.current_{basis}"), ylabel=t("charts.potential"), title=t("charts.map_title"))

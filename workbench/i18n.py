@@ -79,13 +79,19 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
         return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
 
-    def money_short(self, value, digits: int = 1) -> str:
-        """Money in thousands, millions or billions, for charts and dense tables."""
+    def money_short(self, value, digits: int | None = 1) -> str:
+        """Money in thousands, millions or billions, for charts and dense tables.
+
+        ``digits=None`` writes whole units when exact and one decimal otherwise
+        (axis ticks: 1 bn, 1.5 bn, 2 bn).
+        """
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"
         for scale, key in ((1e9, "units.bn"), (1e6, "units.mn"), (1e3, "units.k")):
             if abs(value) >= scale:
-                return f"{self.number(value / scale, digits)}\u00a0{self(key)}"
+                scaled = value / scale
+                places = digits if digits is not None else (0 if abs(scaled - round(scaled)) < 1e-9 else 1)
+                return f"{self.number(scaled, places)}\u00a0{self(key)}"
         return self.number(value)
 
     def pct(self, value, digits: int = 1) -> str:
