@@ -22,7 +22,7 @@ def test_numbers_money_percentages_and_dates_follow_the_locale():
     assert en.pct(0.123) == "12.3\u00a0%" and ru.pct(0.123) == "12,3\u00a0%"
     assert ru.money(1500) == "1\u00a0500\u00a0₽"
     assert en.money(1500) == "1,500\u00a0RUB"
-    assert ru.date(dt.date(2026, 10, 31)) == "31 октября 2026 г."
+    assert ru.date(dt.date(2026, 10, 31)) == "31 октября 2026\u202fг."
     assert en.date(dt.date(2026, 10, 31)) == "31 October 2026"
 
 
