@@ -282,3 +282,15 @@ def test_analysis_period_with_as_of_and_lookback():
                                                                           pd.Timestamp("2025-03-31"))
     assert analysis_period(tx, as_of=dt.date(2025, 6, 30), lookback_months=6) == (pd.Timestamp("2024-12-31"),
                                                                                   pd.Timestamp("2025-06-30"))
+
+
+def test_wrong_encoding_says_how_to_fix_it(tmp_path):
+    from workbench.config import TableSource
+    from workbench.intake import IntakeError, read_export
+
+    path = tmp_path / "lines.csv"
+    pd.DataFrame({"Клиент": ["К1"], "Сумма": ["1 234,5"]}).to_csv(path, sep=";", index=False, encoding="cp1251")
+    with pytest.raises(IntakeError, match=r"lines.csv: not readable as utf-8 .*encoding: cp1251"):
+        read_export(path, TableSource(file="lines.csv", sep=";"))
+    df = read_export(path, TableSource(file="lines.csv", sep=";", encoding="cp1251"))
+    assert df.columns.tolist() == ["Клиент", "Сумма"] and df.iloc[0].tolist() == ["К1", "1 234,5"]

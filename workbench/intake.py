@@ -13,6 +13,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import CANONICAL_COLUMNS, ROLES, EngagementConfig, TableSource
@@ -86,13 +87,20 @@ def read_export(path: Path, source: TableSource) -> pd.DataFrame:
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
             sep = "\t" if suffix == ".tsv" and source.sep == "," else source.sep
-            return pd.read_csv(path, sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False)
+            options = dict(sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False)
+            try:  # pyarrow's reader is several times faster on large exports
+                return pd.read_csv(path, engine="pyarrow", **options)
+            except (ValueError, ImportError, UnicodeDecodeError):  # options or a file it cannot take: the C reader decides
+                return pd.read_csv(path, **options)
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             df = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
             return df
         if suffix == ".parquet":
             return pd.read_parquet(path)
-    except (UnicodeDecodeError, ValueError, OSError) as exc:
+    except UnicodeDecodeError as exc:
+        raise IntakeError(f"{path}: not readable as {source.encoding} ({exc.reason} at byte {exc.start}); "
+                          f"set the file's encoding in engagement.yaml, e.g. encoding: cp1251") from exc
+    except (ValueError, OSError) as exc:
         raise IntakeError(f"{path}: cannot read the file: {exc}") from exc
     raise IntakeError(f"{path}: unsupported file type '{suffix}'; expected .csv, .xlsx or .parquet")
 
@@ -161,10 +169,17 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
 def _parse_dates(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.tz_localize(None) if values.dt.tz is not None else values
-    parsed = pd.to_datetime(text, format=source.date_format or "mixed", dayfirst=source.dayfirst, errors="coerce")
+    if source.date_format:
+        parsed = pd.to_datetime(text, format=source.date_format, errors="coerce")
+    else:
+        # ISO dates parse fast; only what is left goes through the slow per-value parser.
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        rest = parsed.isna() & text.notna()
+        if rest.any():
+            parsed[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=source.dayfirst, errors="coerce")
     # Spreadsheet cells that already hold dates are taken as they are, whatever the text format.
-    typed = values.map(lambda v: isinstance(v, (dt.date, pd.Timestamp)))
-    if typed.any():
+    typed = _typed_cells(values, (dt.date, pd.Timestamp))
+    if typed is not None:
         parsed = parsed.astype("datetime64[ns]")
         parsed[typed] = pd.to_datetime(values[typed].map(pd.Timestamp))
     return parsed
@@ -173,15 +188,30 @@ def _parse_dates(values: pd.Series, text: pd.Series, source: TableSource) -> pd.
 def _parse_numbers(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
-    cleaned = text.str.replace(r"[\s\u00a0]", "", regex=True)
-    if source.decimal != ".":
-        cleaned = cleaned.str.replace(".", "", regex=False).str.replace(source.decimal, ".", regex=False)
-    parsed = pd.to_numeric(cleaned, errors="coerce").astype(float)
+    if source.decimal == ".":
+        parsed = pd.to_numeric(text, errors="coerce").astype(float)  # the fast path: clean numbers
+        rest = parsed.isna() & text.notna()
+    else:
+        parsed = pd.Series(np.nan, index=text.index)
+        rest = text.notna()
+    if rest.any():  # thousands separators (spaces) and decimal commas
+        cleaned = text[rest].str.replace(r"[\s\u00a0]", "", regex=True)
+        if source.decimal != ".":
+            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(source.decimal, ".", regex=False)
+        parsed[rest] = pd.to_numeric(cleaned, errors="coerce").astype(float)
     # Spreadsheet cells that already hold numbers are not text: no separator rules apply to them.
-    typed = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
-    if typed.any():
+    typed = _typed_cells(values, (int, float))
+    if typed is not None:
         parsed[typed] = values[typed].astype(float)
     return parsed
+
+
+def _typed_cells(values: pd.Series, types: tuple) -> pd.Series | None:
+    """Mask of cells holding ``types`` (not text), or None when the column is all text (CSV)."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return None
+    typed = values.map(lambda v: isinstance(v, types) and not isinstance(v, bool))
+    return typed if typed.any() else None
 
 
 def _rejections(table: str, path: Path, index, first_row: int, column: str, values: pd.Series, reason: str) -> pd.DataFrame:
