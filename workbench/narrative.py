@@ -239,6 +239,14 @@ class ClientReport:
                       features=", ".join(t.label("columns", f) for f in info["features"]))
             if info.get("silhouette") is not None:
                 self.text("grouping.silhouette", value=t.number(info["silhouette"], 2))
+            profile = (table.merge(segments, on="client_id").loc[lambda d: d["segment"].str.match(r"K\d")]
+                       .groupby("segment")[["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]]
+                       .median().reindex([s for s in info["segment_order"] if s.startswith("K")]).reset_index())
+            self.text("grouping.profile_intro")
+            self.table(profile, [("segment", "grouping.col_segment", "text"), ("revenue", "common.revenue", "money"),
+                                 ("margin", "common.margin", "money"), ("frequency", "criteria.col_frequency", "number1"),
+                                 ("recency_days", "criteria.col_recency", "int"), ("tenure_months", "criteria.col_tenure", "number1"),
+                                 ("n_product_lines", "grouping.col_lines", "number1")])
         self.text("grouping.special")
         counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
         counts["label"] = [t.label("segments", s) for s in counts["segment"]]
