@@ -24,6 +24,7 @@ def test_numbers_money_percentages_and_dates_follow_the_locale():
     assert en.money(1500) == "1,500\u00a0RUB"
     assert ru.date(dt.date(2026, 10, 31)) == "31 октября 2026\u202fг."
     assert en.date(dt.date(2026, 10, 31)) == "31 October 2026"
+    assert [en.decimal(v) for v in (1.0, 0.75, 0.5)] == ["1", "0.75", "0.5"] and ru.decimal(0.75) == "0,75"
 
 
 def test_short_money_on_axes_is_never_ambiguous():

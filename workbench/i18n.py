@@ -73,6 +73,12 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
+    def decimal(self, value, max_digits: int = 2) -> str:
+        """A number with only the decimals it needs (1, 0.75, 0.5)."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        return format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale)
+
     def money(self, value, digits: int = 0) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "–"

@@ -305,7 +305,7 @@ class ClientReport:
             for f in fields:
                 v = getattr(row, f)
                 if f == "contacts_per_year":
-                    v = t("playbooks.frequency", n=t.number(v, 0), hours=t.number(row.hours_per_contact, 1))
+                    v = t("playbooks.frequency", n=t.decimal(v), hours=t.decimal(row.hours_per_contact))
                 elif f == "role":
                     v = t.label("roles", v)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
