@@ -215,3 +215,14 @@ def test_analyst_switches_grouping_to_kmeans_in_the_notebook(demo_runs, tmp_path
     assert not set("ABCDE") & set(segments["segment"])
     shown = json.dumps(json.loads(out.read_text(encoding="utf-8"))["cells"])
     assert "K4" in shown and "image/png" in shown  # the segment sizes and the map are displayed
+
+    # Then 04-06 again (here through their run functions) and `workbench render` on the run folder.
+    from workbench import allocation, playbooks, priorities
+
+    priorities.run_step(run_dir)
+    playbooks.run_step(run_dir)
+    allocation.run_step(run_dir)
+    assert cli(["render", str(run_dir), "--no-pdf"]) == 0
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "grouped into 4 clusters by KMeans" in html
+    assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["rendered"]

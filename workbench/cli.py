@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path", type=Path)
     p.add_argument("--language", choices=["en", "ru"], help="override engagement.language")
     p.add_argument("--no-pdf", action="store_true", help="render the HTML only")
+    p = sub.add_parser("render", help="re-render the report of a run folder from its current artifacts")
+    p.add_argument("run_dir", type=Path, help="e.g. ./acme/runs/latest")
+    p.add_argument("--language", choices=["en", "ru"], help="override the run's language")
+    p.add_argument("--no-pdf", action="store_true")
     p = sub.add_parser("demo", help="generate the demo company and run its engagement")
     p.add_argument("path", type=Path, nargs="?", default=Path("engagements/demo"))
     p.add_argument("--clients", type=int, default=3000, help="number of clients (default 3000)")
@@ -37,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         if args.command == "run":
             return _run(args.path, args.language, not args.no_pdf)
+        if args.command == "render":
+            return _render(args)
         if args.command == "demo":
             return _demo(args)
     except (ConfigError, IntakeError, FileExistsError, FileNotFoundError) as exc:
@@ -77,6 +83,18 @@ def _run(path: Path, language: str | None, pdf: bool) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"\nreport.html: {result.html.resolve()}" + (f"\nreport.pdf:  {result.pdf.resolve()}" if pdf else ""))
+    return 0
+
+
+def _render(args) -> int:
+    from .engagement import StepFailed, render
+
+    try:
+        result = render(args.run_dir, language=args.language, pdf=not args.no_pdf)
+    except StepFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nreport.html: {result.html}" + ("" if args.no_pdf else f"\nreport.pdf:  {result.pdf}"))
     return 0
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import STEPS, artifacts
-from .config import EngagementConfig, dump_config, load_config
+from .config import EngagementConfig, dump_config, load_config, parse_config
 from .i18n import Translator
 from .intake import Intake, analysis_period, load_tables
 from .paths import NOTEBOOKS, TEMPLATES
@@ -171,11 +171,6 @@ def run(
     StepFailed
         A notebook raised; its executed copy is kept in the run folder.
     """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    from . import report
-
     path = Path(path)
     config, intake = validate(path)
     if language:
@@ -202,25 +197,49 @@ def run(
     progress(f"[0/7] intake      ok  ({len(tables['transactions']):,} invoice lines, {len(tables['clients']):,} clients; "
              f"{rejected_rows:,} rows rejected" + (": see rejected.csv)" if rejected_rows else ")"))
 
-    for i, step in enumerate((*STEPS, "report"), start=1):
-        name = NOTEBOOK_FILES.get(step, REPORT_NOTEBOOK)
-        out = run_dir / "notebooks" / name
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(
-                str(NOTEBOOKS / name), str(out), parameters=step_parameters(config, step, run_dir.resolve()),
-                kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=_kernel_manager(),
-            )
-        except PapermillExecutionError as exc:
-            message = (f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
-                       f"{exc.ename}: {exc.evalue}\n  executed notebook kept at {out}")
-            manifest["steps"][step] = {"status": "failed", "seconds": round(time.perf_counter() - t0, 2), "error": f"{exc.ename}: {exc.evalue}"}
-            manifest["status"] = "failed"
-            _write_json(manifest_path, manifest)
-            raise StepFailed(step, message, out) from None
-        seconds = time.perf_counter() - t0
-        manifest["steps"][step] = {"status": "ok", "seconds": round(seconds, 2)}
-        progress(f"[{i}/7] {step:<11} ok  ({seconds:.1f} s)")
+    for step in (*STEPS, "report"):
+        execute_step(step, config, run_dir, manifest, progress)
+    return _finish(path / "runs", run_dir, config, manifest, pdf)
+
+
+def execute_step(step: str, config: EngagementConfig, run_dir: Path, manifest: dict,
+                 progress: Callable[[str], None] = print) -> Path:
+    """Execute one step notebook with papermill into ``run_dir/notebooks``; record it in the manifest.
+
+    Raises
+    ------
+    StepFailed
+        Naming the step, the cell and the error; the executed notebook is kept.
+    """
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    i = (*STEPS, "report").index(step) + 1
+    name = NOTEBOOK_FILES.get(step, REPORT_NOTEBOOK)
+    out = run_dir / "notebooks" / name
+    t0 = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(NOTEBOOKS / name), str(out), parameters=step_parameters(config, step, run_dir.resolve()),
+            kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=_kernel_manager(),
+        )
+    except PapermillExecutionError as exc:
+        message = (f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
+                   f"{exc.ename}: {exc.evalue}\n  executed notebook kept at {out}")
+        manifest["steps"][step] = {"status": "failed", "seconds": round(time.perf_counter() - t0, 2),
+                                   "error": f"{exc.ename}: {exc.evalue}"}
+        manifest["status"] = "failed"
+        _write_json(run_dir / "manifest.json", manifest)
+        raise StepFailed(step, message, out) from None
+    seconds = time.perf_counter() - t0
+    manifest["steps"][step] = {"status": "ok", "seconds": round(seconds, 2)}
+    progress(f"[{i}/7] {step:<11} ok  ({seconds:.1f} s)")
+    return out
+
+
+def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
+    """Render the executed report notebook to HTML (and PDF); close the manifest."""
+    from . import report
 
     title = config.engagement.title or Translator(config.engagement.language)("cover.title")
     html = report.render_html(run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html",
@@ -229,9 +248,31 @@ def run(
     if pdf:
         report.render_pdf(html, pdf_path)
     manifest.update(status="ok", finished=dt.datetime.now().isoformat(timespec="seconds"))
+    manifest_path = run_dir / "manifest.json"
     _write_json(manifest_path, manifest)
-    _point_latest(path / "runs", run_dir)
+    _point_latest(runs, run_dir)
     return RunResult(run_dir=run_dir, html=html, pdf=pdf_path, manifest=manifest_path)
+
+
+def render(run_dir: str | Path, language: str | None = None, progress: Callable[[str], None] = print,
+           pdf: bool = True) -> RunResult:
+    """Re-render the report of an existing run from its current artifacts.
+
+    For the analyst who re-ran step notebooks in JupyterLab on this run
+    folder: the report notebook is executed again with the run's own config
+    (from its manifest) and turned into HTML and PDF. The manifest records it.
+    """
+    run_dir = Path(run_dir).resolve()
+    manifest_path = run_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{manifest_path} not found: {run_dir} is not a run folder")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    config = parse_config(manifest["config"], source=str(manifest_path))
+    if language:
+        config.engagement.language = language
+    manifest.setdefault("rendered", []).append(dt.datetime.now().isoformat(timespec="seconds"))
+    execute_step("report", config, run_dir, manifest, progress)
+    return _finish(run_dir.parent, run_dir, config, manifest, pdf)
 
 
 def _kernel_manager():
