@@ -208,3 +208,52 @@ def test_sequence_without_team():
     seq = sequence(plan, None)
     assert list(seq["segment"]) == ["A", "B", "potential"]
     assert seq["coverage"].isna().all()
+
+
+# --------------------------------------------------------------------------- who works which client
+
+def _assign_inputs():
+    from workbench.allocation import assign_clients  # noqa: F401
+
+    plan = pd.DataFrame({"segment": ["A", "lost"], "tier": [1, 3], "action": ["work", "automate"],
+                         "role": ["farmer", "automation"], "contacts_per_year": [4.0, 2.0], "hours_per_contact": [1.0, 0.5]})
+    team = pd.DataFrame({"manager_id": ["F1", "F2", "K1"], "name": ["Fa", "Fb", "Ka"],
+                         "role": ["farmer", "farmer", "key_account_manager"], "capacity": [0.01, 0.02, 0.01]})
+    clients = pd.DataFrame({
+        "client_id": [f"c{i}" for i in range(1, 11)] + ["l1"],
+        "segment": ["A"] * 10 + ["lost"],
+        "value": [100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 5],
+        "manager_id": ["F1", "F2", "K1"] + [pd.NA] * 7 + ["F1"],
+    })
+    return clients, plan, team
+
+
+def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit():
+    from workbench.allocation import assign_clients
+
+    clients, plan, team = _assign_inputs()
+    call_plan, load = assign_clients(clients, plan, team, selling_hours_per_fte=1000)
+    # Hours: F1 10, F2 20, K1 10; each A client takes 4 x 1 h = 4 h, by value:
+    # c1 kept F1 (6 left), c2 kept F2 (16), c3 kept K1 (a KAM may farm; 6),
+    # c4 F2 (most left: 12), c5 F2 (8), c6 F2 (4), c7 F1 (6 > 4: 2), c8 F2 (0),
+    # c9 no farmer has 4 h -> stand-in K1 (2), c10 nobody -> unassigned; l1 automated.
+    managers = call_plan["manager_id"].astype(object).where(call_plan["manager_id"].notna(), None)
+    got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"])))
+    assert got == {"c1": ("F1", "kept"), "c2": ("F2", "kept"), "c3": ("K1", "kept"), "c4": ("F2", "assigned"),
+                   "c5": ("F2", "assigned"), "c6": ("F2", "assigned"), "c7": ("F1", "assigned"),
+                   "c8": ("F2", "assigned"), "c9": ("K1", "assigned"), "c10": (None, "unassigned"),
+                   "l1": (None, "automate")}
+    assert call_plan.set_index("client_id").loc["c10", "hours"] == 0
+    by = load.set_index("manager_id")
+    assert by.loc["F1", "hours"] == 8 and by.loc["F2", "hours"] == 20 and by.loc["K1", "hours"] == 8
+    assert by.loc["F2", "utilisation"] == pytest.approx(1.0) and by.loc["K1", "clients"] == 2
+
+
+def test_assign_clients_gives_key_accounts_to_key_account_managers():
+    from workbench.allocation import assign_clients
+
+    clients, plan, team = _assign_inputs()
+    call_plan, _ = assign_clients(clients, plan, team, key_account_ids={"c2"}, selling_hours_per_fte=1000)
+    row = call_plan.set_index("client_id").loc["c2"]
+    # c2's manager F2 is a farmer, not a KAM: the key account moves to K1.
+    assert (row["role"], row["manager_id"], row["status"]) == ("key_account_manager", "K1", "assigned")

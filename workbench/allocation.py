@@ -17,6 +17,7 @@ and each one is reported with its effect:
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ import pandas as pd
 from .config import ROLES
 
 SELLER_ROLES = tuple(r for r in ROLES if r != "head_of_sales")
+#: Who may work a client of a role when that role's hours run out: a key-account
+#: manager can farm, a closer can be given leads; never the other way round.
+STAND_IN = {"farmer": ("key_account_manager",), "hunter": ("closer",)}
 
 
 def workload(
@@ -192,7 +196,105 @@ def run_step(run_dir, selling_hours_per_fte: float = 1000, max_reports_per_head:
     comparison = compare_with_team(need, team)
     seq = sequence(plan, team)
     notes = [] if team is not None and not team.empty else [artifacts.note("no_team")]
-    artifacts.save(run_dir, "allocation", plan=plan, rules=rules, fte=comparison, sequence=seq, notes=notes,
+    saved = {}
+    if team is not None and not team.empty:
+        criteria = artifacts.load(run_dir, "criteria", "criteria")
+        segments = artifacts.load(run_dir, "grouping", "segments")
+        clients = criteria.merge(segments, on="client_id")
+        # Order within a segment: current margin (revenue without cost); past revenue for lost clients,
+        # potential for the never-bought.
+        value = clients["margin"] if clients["margin"].notna().any() else clients["revenue"]
+        clients["value"] = value.where(clients["status"] == "active",
+                                       clients["revenue_total"].where(clients["status"] == "lost", clients["potential"]))
+        call_plan, load = assign_clients(clients, plan, team, set(flagged["client_id"]),
+                                         selling_hours_per_fte=selling_hours_per_fte)
+        call_plan.to_csv(Path(run_dir) / "call_plan.csv", index=False)
+        saved = {"call_plan": call_plan, "load": load}
+    artifacts.save(run_dir, "allocation", plan=plan, rules=rules, fte=comparison, sequence=seq, notes=notes, **saved,
                    settings={"selling_hours_per_fte": selling_hours_per_fte, "max_reports_per_head": max_reports_per_head,
                              "accounts_per_kam": accounts_per_kam})
-    return {"plan": plan, "rules": rules, "fte": comparison, "sequence": seq, "notes": notes}
+    return {"plan": plan, "rules": rules, "fte": comparison, "sequence": seq, "notes": notes, **saved}
+
+
+def assign_clients(
+    clients: pd.DataFrame,
+    plan: pd.DataFrame,
+    team: pd.DataFrame,
+    key_account_ids: set[str] | None = None,
+    *,
+    selling_hours_per_fte: float = 1000,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Who works which client, how often: the call plan.
+
+    Segments are taken in priority order (the order of ``plan``) and clients
+    within a segment by ``value``, largest first. A client keeps its current
+    manager when that person has the segment's role and hours left (one client,
+    one person); otherwise it goes to the person of that role with the most
+    hours left, or, when the role has none left, to a stand-in (a key-account
+    manager farms, see :data:`STAND_IN`). Key accounts go to key-account
+    managers. When the hours run out, the client is listed as unassigned,
+    which is where the team's deficit shows client by client.
+
+    Parameters
+    ----------
+    clients : DataFrame
+        ``client_id, segment, value`` and optionally ``name``, ``manager_id``.
+    plan : DataFrame
+        From :func:`workload`: ``segment, tier, action, role, contacts_per_year, hours_per_contact``.
+    team : DataFrame
+        ``manager_id, role, capacity`` and optionally ``name``.
+    key_account_ids : set of str, optional
+    selling_hours_per_fte : float
+
+    Returns
+    -------
+    call_plan : DataFrame
+        One row per client: ``client_id, name, segment, tier, action, role,
+        manager_id, manager_name, contacts_per_year, hours, status`` where
+        status is ``kept``, ``assigned``, ``unassigned`` (no hours left or
+        nobody in the role), ``automate`` or ``stop``.
+    load : DataFrame
+        Per team member: ``manager_id, name, role, clients, hours,
+        hours_available, utilisation``.
+    """
+    key_account_ids = key_account_ids or set()
+    people = team.copy()
+    people["name"] = people["name"] if "name" in people else ""
+    people["hours_available"] = people["capacity"] * selling_hours_per_fte
+    left = dict(zip(people["manager_id"], people["hours_available"]))
+    role_of = dict(zip(people["manager_id"], people["role"]))
+    by_role = people.groupby("role")["manager_id"].apply(list).to_dict()
+    name_of = dict(zip(people["manager_id"], people["name"]))
+    current = clients.get("manager_id", pd.Series(pd.NA, index=clients.index))
+    rows = []
+    for seg in plan.itertuples():
+        members = clients.loc[clients["segment"] == seg.segment].assign(current_manager=current)
+        for c in members.sort_values("value", ascending=False).itertuples():
+            key = c.client_id in key_account_ids and seg.action == "work"
+            role = "key_account_manager" if key else seg.role
+            hours = seg.contacts_per_year * seg.hours_per_contact if seg.action == "work" else 0.0
+            who, status = None, seg.action if seg.action != "work" else "unassigned"
+            if seg.action == "work":
+                roles = (role, *STAND_IN.get(role, ()))
+                if pd.notna(c.current_manager) and role_of.get(c.current_manager) in roles and left[c.current_manager] >= hours:
+                    who, status = c.current_manager, "kept"
+                else:
+                    for r in roles:  # the role itself first, then who may stand in for it
+                        candidates = [m for m in by_role.get(r, []) if left[m] >= hours]
+                        if candidates:
+                            who, status = max(candidates, key=left.get), "assigned"
+                            break
+                if who is not None:
+                    left[who] -= hours
+            rows.append({"client_id": c.client_id, "name": getattr(c, "name", ""), "segment": seg.segment,
+                         "tier": seg.tier, "action": seg.action, "role": role, "manager_id": who,
+                         "manager_name": name_of.get(who, ""), "contacts_per_year": seg.contacts_per_year if hours else 0,
+                         "hours": hours if who is not None else 0.0, "status": status})
+    call_plan = pd.DataFrame(rows)
+    assigned = call_plan.loc[call_plan["manager_id"].notna()].groupby("manager_id").agg(
+        clients=("client_id", "size"), hours=("hours", "sum"))
+    load = people[["manager_id", "name", "role", "hours_available"]].merge(assigned, left_on="manager_id",
+                                                                             right_index=True, how="left")
+    load[["clients", "hours"]] = load[["clients", "hours"]].fillna(0)
+    load["utilisation"] = load["hours"] / load["hours_available"]
+    return call_plan, load

@@ -346,6 +346,18 @@ class ClientReport:
             self.table(seq, [("label", "grouping.col_segment", "text"), ("role", "allocation.col_role", "label:roles"),
                              ("fte", "allocation.col_fte", "number1"), ("cumulative_fte", "allocation.col_cumulative", "number1"),
                              ("available_fte", "allocation.col_available", "number1"), ("coverage", "allocation.col_coverage", "pct")])
+        load = self.load("allocation", "load", optional=True)
+        if load is not None:
+            plan = self.load("allocation", "call_plan")
+            counts = plan["status"].value_counts()
+            self.subheading("allocation.assign_title")
+            self.text("allocation.assign_intro", kept=t.number(counts.get("kept", 0)), assigned=t.number(counts.get("assigned", 0)),
+                      unassigned=t.number(counts.get("unassigned", 0)))
+            sellers = load.loc[load["role"] != "head_of_sales"]
+            self.table(sellers, [("name", "allocation.col_manager", "text"), ("role", "allocation.col_role", "label:roles"),
+                                 ("clients", "common.clients", "int"), ("hours", "allocation.col_hours", "number"),
+                                 ("hours_available", "allocation.col_hours_available", "number"),
+                                 ("utilisation", "allocation.col_utilisation", "pct")])
         self.notes(self.load("allocation", "notes"))
 
     def appendix(self) -> None:
