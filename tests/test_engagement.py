@@ -101,6 +101,9 @@ def test_run_folder_keeps_notebooks_artifacts_and_manifest(demo_runs):
     assert names == sorted([*NOTEBOOK_FILES.values(), REPORT_NOTEBOOK])
     for step in ("intake", *STEPS):
         assert any((result.run_dir / "artifacts" / step).iterdir()), step
+    call_plan = pd.read_csv(result.run_dir / "call_plan.csv")
+    assert {"client_id", "segment", "manager_id", "contacts_per_year", "status"} <= set(call_plan.columns)
+    assert len(call_plan) == 300 and call_plan["client_id"].is_unique  # every client once: one client, one person
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     assert manifest["status"] == "ok"
     assert manifest["seed"] == 42
