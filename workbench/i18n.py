@@ -6,7 +6,6 @@ numbers, money, percentages and dates are formatted for the locale.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from functools import lru_cache
 
 import yaml
@@ -39,6 +38,14 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def _missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA: written as a dash."""
+    try:
+        return value is None or bool(value != value) or str(value) in ("<NA>", "NaT")
+    except TypeError:  # pandas.NA refuses bool()
+        return True
+
+
 class Translator:
     """Text and number formatting for one report language.
 
@@ -68,19 +75,19 @@ class Translator:
         return self.texts.get(f"{group}.{value}", str(value))
 
     def number(self, value, digits: int = 0) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return format_decimal(value, format=pattern, locale=self.locale)
 
     def decimal(self, value, max_digits: int = 2) -> str:
         """A number with only the decimals it needs (1, 0.75, 0.5)."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return "–"
         return format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale)
 
     def money(self, value, digits: int = 0) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
         return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
@@ -91,7 +98,7 @@ class Translator:
         ``digits=None`` writes whole units when exact and one decimal otherwise
         (axis ticks: 1 bn, 1.5 bn, 2 bn).
         """
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return "–"
         for scale, key in ((1e9, "units.bn"), (1e6, "units.mn"), (1e3, "units.k")):
             if abs(value) >= scale:
@@ -101,12 +108,12 @@ class Translator:
         return self.number(value)
 
     def pct(self, value, digits: int = 1) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
+        if _missing(value):
             return "–"
         return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "\u00a0%", locale=self.locale)
 
     def date(self, value) -> str:
-        if value is None:
+        if _missing(value):
             return "–"
         if hasattr(value, "date") and not isinstance(value, dt.date):
             value = value.date()

@@ -17,10 +17,6 @@ from . import STEPS, artifacts, charts
 from . import goal as goal_diagnostics
 from .i18n import Translator
 
-# Column formats for tables: how each kind of value is written.
-FORMATS = ("text", "int", "number", "number1", "number2", "money", "pct", "date")
-
-
 class ClientReport:
     """Writes the client report of one run.
 
@@ -97,38 +93,34 @@ class ClientReport:
         ----------
         columns : list of (column, header, format)
             ``header`` is a catalogue key, or literal text after a ``=``
-            (a division's name, say). ``format`` is one of :data:`FORMATS`
-            or ``label:<group>``, which translates codes of that catalogue
-            group (roles, statuses).
+            (a division's name, say). ``format`` is ``text``, ``int``,
+            ``number``, ``number1``, ``number2``, ``money``, ``pct``,
+            ``date``, or ``label:<group>``, which translates codes of that
+            catalogue group (roles, statuses).
         """
         self.emit(self.table_html(df, columns))
 
     def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
-        t = self.t
         out = pd.DataFrame()
         for col, header, fmt in columns:
-            if fmt not in FORMATS and not fmt.startswith("label:"):
-                raise ValueError(f"unknown table format '{fmt}' for column {col}")
-            values = df[col]
-            if fmt == "int" or fmt == "number":
-                cells = [t.number(v) for v in values]
-            elif fmt == "number1":
-                cells = [t.number(v, 1) for v in values]
-            elif fmt == "number2":
-                cells = [t.number(v, 2) for v in values]
-            elif fmt == "money":
-                cells = [t.money(v) for v in values]
-            elif fmt == "pct":
-                cells = [t.pct(v) for v in values]
-            elif fmt == "date":
-                cells = [t.date(v) if pd.notna(v) else "–" for v in values]
-            elif fmt.startswith("label:"):
-                group = fmt.split(":", 1)[1]
-                cells = [t.label(group, v) for v in values]
-            else:
-                cells = ["–" if pd.isna(v) else str(v) for v in values]
-            out[header[1:] if header.startswith("=") else t(header)] = cells
+            write = self._formatter(fmt, col)
+            out[header[1:] if header.startswith("=") else self.t(header)] = [write(v) for v in df[col]]
         return out.to_html(index=False, escape=True, classes="dataframe wb-table", border=0)
+
+    def _formatter(self, fmt: str, col: str) -> Callable:
+        t = self.t
+        if fmt.startswith("label:"):
+            group = fmt.split(":", 1)[1]
+            return lambda v: t.label(group, v)
+        writers = {
+            "text": lambda v: "–" if pd.isna(v) else str(v),
+            "int": t.number, "number": t.number,
+            "number1": lambda v: t.number(v, 1), "number2": lambda v: t.number(v, 2),
+            "money": t.money, "pct": t.pct, "date": t.date,
+        }
+        if fmt not in writers:
+            raise ValueError(f"unknown table format '{fmt}' for column {col}; expected one of {', '.join(writers)} or label:<group>")
+        return writers[fmt]
 
     # ------------------------------------------------------------------ sections
     def cover(self) -> None:
