@@ -294,3 +294,16 @@ def test_wrong_encoding_says_how_to_fix_it(tmp_path):
         read_export(path, TableSource(file="lines.csv", sep=";"))
     df = read_export(path, TableSource(file="lines.csv", sep=";", encoding="cp1251"))
     assert df.columns.tolist() == ["Клиент", "Сумма"] and df.iloc[0].tolist() == ["К1", "1 234,5"]
+
+
+def test_summary_counts_exact_duplicates_and_keeps_them(tmp_path):
+    from workbench.config import parse_config
+    from workbench.intake import load_tables
+
+    (tmp_path / "lines.csv").write_text("c,d,a\nK1,2025-01-01,10\nK1,2025-01-01,10\nK2,2025-01-02,5\n", encoding="utf-8")
+    config = parse_config({"engagement": {"company": "X"},
+                           "data": {"transactions": {"file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a"}}}})
+    intake = load_tables(config, tmp_path)
+    assert len(intake.tables["transactions"]) == 3
+    row = intake.summary().set_index("table").loc["transactions"]
+    assert (row["rows_read"], row["rows_accepted"], row["exact_duplicates"]) == (3, 3, 1)

@@ -65,6 +65,8 @@ class Intake:
                 "rows_read": self.read_rows.get(table, len(df)),
                 "rows_accepted": len(df),
                 "rows_rejected": int(rejected_rows),
+                # Kept, since a CRM may repeat a line on purpose, but worth a look.
+                "exact_duplicates": int(df.duplicated().sum()),
             })
         return pd.DataFrame(rows)
 
