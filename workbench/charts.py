@@ -9,12 +9,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter, PercentFormatter
 
 from .i18n import Translator
 
 PALETTE = "crest"
-SEGMENT_COLORS = {"A": "#1b5e20", "B": "#43a047", "C": "#fbc02d", "D": "#fb8c00", "E": "#c62828",
+SEGMENT_COLORS = {"A": "#1b5e20", "B": "#9ccc65", "C": "#fbc02d", "D": "#fb8c00", "E": "#c62828",
                   "lost": "#757575", "potential": "#1e88e5"}
 
 sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
@@ -44,6 +44,24 @@ def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
             ticks.append(sign * 10.0 ** k)
             k += 1
     return sorted(ticks)
+
+
+def _scale(ax, which: str, values: pd.Series, t: Translator) -> None:
+    """Log scale for positive values spanning decades, symlog when some are negative, else linear."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    set_scale = ax.set_xscale if which == "x" else ax.set_yscale
+    low, high = float(values.min()), float(values.max())
+    if low > 0 and high / low > 20:
+        set_scale("log")
+        axis.set_minor_formatter(NullFormatter())  # else minor ticks get 10^x labels
+        axis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v, None)))
+    elif low < 0 < high:
+        linthresh = max(float(values.abs().median()) / 10, 1.0)
+        set_scale("symlog", linthresh=linthresh)
+        axis.set_major_locator(FixedLocator(_symlog_ticks(low, high, linthresh)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: t.money_short(v, None)))
+    else:
+        _money_axis(axis, t)
 
 
 def _figure(width=8.0, height=4.0):
@@ -106,13 +124,8 @@ def segment_map(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str]
     fig, ax = _figure(8, 4.6)
     sns.scatterplot(data=df, x=basis, y="potential", hue="segment", hue_order=hue_order,
                     palette=segment_palette(hue_order), s=14, alpha=0.7, linewidth=0, ax=ax)
-    linthresh = max(float(df[basis].abs().median()) / 10, 1.0)
-    ax.set_xscale("symlog", linthresh=linthresh)
-    ax.set_yscale("log")
-    ax.xaxis.set_major_locator(FixedLocator(_symlog_ticks(float(df[basis].min()), float(df[basis].max()), linthresh)))
-    money = FuncFormatter(lambda v, _: t.money_short(v, None))
-    ax.xaxis.set_major_formatter(money)
-    ax.yaxis.set_major_formatter(money)
+    _scale(ax, "x", df[basis], t)
+    _scale(ax, "y", df["potential"], t)
     ax.set(xlabel=t(f"charts.current_{basis}"), ylabel=t("charts.potential"), title=t("charts.map_title"))
     ax.legend(title=t("charts.segment"), loc="upper left", fontsize=8)
     return fig

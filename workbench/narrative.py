@@ -360,7 +360,8 @@ class ClientReport:
         self.table(summary, [("table", "appendix.col_table", "label:tables"), ("file", "appendix.col_file", "text"),
                              ("rows_read", "appendix.col_read", "int"), ("rows_accepted", "appendix.col_accepted", "int"),
                              ("rows_rejected", "appendix.col_rejected", "int")])
-        for row in summary.loc[summary["exact_duplicates"] > 0].itertuples():
+        duplicated = summary["exact_duplicates"] > 0 if "exact_duplicates" in summary else summary["table"].isna()  # older runs have no count
+        for row in summary.loc[duplicated].itertuples():
             self.text("appendix.duplicates", n=t.number(row.exact_duplicates), file=row.file)
         rejected = self.load("intake", "rejected")
         if len(rejected):
