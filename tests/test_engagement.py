@@ -229,3 +229,12 @@ def test_analyst_switches_grouping_to_kmeans_in_the_notebook(demo_runs, tmp_path
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "grouped into 4 clusters by KMeans" in html
     assert json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["rendered"]
+
+
+def test_init_warns_when_client_data_could_enter_git(tmp_path, capsys):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("engagements/\n", encoding="utf-8")
+    assert cli(["init", str(tmp_path / "engagements" / "safe")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert cli(["init", str(tmp_path / "acme")]) == 0
+    assert "is inside a git work tree and not ignored" in capsys.readouterr().err

@@ -55,10 +55,28 @@ def _init(args) -> int:
     from .engagement import init_engagement
 
     path = init_engagement(args.path, args.company)
+    if _tracked_by_git(path / "data"):
+        print(f"warning: {path / 'data'} is inside a git work tree and not ignored: client data must never be "
+              f"committed. Keep engagements under engagements/ (ignored) or add the folder to .gitignore.",
+              file=sys.stderr)
     print(f"created {path / 'engagement.yaml'}\n"
           f"next: put the CRM exports into {path / 'data'}, map their columns in engagement.yaml, then\n"
           f"  workbench validate {path}\n  workbench run {path}")
     return 0
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """Whether ``path`` is in a git work tree and not ignored (False when git is absent)."""
+    import subprocess
+
+    try:
+        inside = subprocess.run(["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True)
+        if inside.returncode != 0:
+            return False
+        ignored = subprocess.run(["git", "-C", str(path), "check-ignore", "-q", "."], capture_output=True)
+    except FileNotFoundError:
+        return False
+    return ignored.returncode == 1
 
 
 def _validate(args) -> int:

@@ -152,6 +152,11 @@ class ClientReport:
                     f"{t.label('roles', r.role)} ({t.number(-r.gap, 1)})" for r in gaps.itertuples())))
             else:
                 findings.append(t("cover.f_no_gap"))
+        call_plan = self.load("allocation", "call_plan", optional=True)
+        if call_plan is not None:
+            worked = call_plan.loc[call_plan["action"] == "work"]
+            findings.append(t("cover.f_call_plan", named=t.number(worked["manager_id"].notna().sum()),
+                              waiting=t.number(worked["manager_id"].isna().sum())))
         self.bullets(findings)
         self.text("cover.method")
 
