@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -307,3 +308,37 @@ def test_summary_counts_exact_duplicates_and_keeps_them(tmp_path):
     assert len(intake.tables["transactions"]) == 3
     row = intake.summary().set_index("table").loc["transactions"]
     assert (row["rows_read"], row["rows_accepted"], row["exact_duplicates"]) == (3, 3, 1)
+
+
+def test_empty_cost_is_estimated_from_the_product_line_not_rejected():
+    from workbench.intake import estimate_missing_cost
+
+    tx = pd.DataFrame({"client_id": ["K1", "K1", "K2", "K3"], "product_line": ["X", "X", "Y", "X"],
+                       "amount": [100.0, 50.0, 10.0, 200.0], "cost": [60.0, np.nan, np.nan, 100.0]})
+    out, n = estimate_missing_cost(tx)
+    # Line X's ratio: (60 + 100) / (100 + 200) = 0.5333..; 50 x 0.5333 = 26.67.
+    # Y has no known cost: all lines' ratio, the same 160 / 300, gives 10 x 0.5333 = 5.33.
+    assert n == 2
+    assert out["cost"].tolist() == pytest.approx([60.0, 50 * 160 / 300, 10 * 160 / 300, 100.0])
+    assert out["cost_estimated"].tolist() == [False, True, True, False]
+
+
+def test_no_cost_at_all_is_left_unknown():
+    from workbench.intake import estimate_missing_cost
+
+    tx = pd.DataFrame({"client_id": ["K1"], "amount": [10.0], "cost": [np.nan]})
+    out, n = estimate_missing_cost(tx)
+    assert n == 0 and out["cost"].isna().all()
+
+
+def test_load_tables_keeps_lines_without_cost_and_says_so(tmp_path):
+    from workbench.config import parse_config
+    from workbench.intake import load_tables
+
+    (tmp_path / "lines.csv").write_text("c,d,a,k\nK1,2025-01-01,10,6\nK2,2025-01-02,5,\n", encoding="utf-8")
+    config = parse_config({"engagement": {"company": "X"}, "data": {"transactions": {
+        "file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a", "cost": "k"}}}})
+    intake = load_tables(config, tmp_path)
+    assert len(intake.tables["transactions"]) == 2 and intake.rejected.empty
+    assert intake.tables["transactions"]["cost"].tolist() == pytest.approx([6.0, 3.0])  # 5 x 6/10
+    assert intake.notes == [{"key": "cost_estimated", "values": {"n": 1, "file": "lines.csv"}}]

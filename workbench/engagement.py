@@ -141,7 +141,7 @@ def save_intake(run_dir: Path, config: EngagementConfig, intake: Intake) -> None
     start, end = analysis_period(intake.tables["transactions"], config.engagement.as_of, config.criteria.lookback_months)
     artifacts.save(run_dir, "intake", **intake.tables, rejected=intake.rejected, summary=intake.summary(),
                    period={"start": start.date().isoformat(), "end": end.date().isoformat(),
-                           "lookback_months": config.criteria.lookback_months})
+                           "lookback_months": config.criteria.lookback_months}, notes=intake.notes)
     intake.rejected.to_csv(run_dir / "rejected.csv", index=False)
 
 

@@ -27,6 +27,7 @@ DERIVED = {("transactions", "amount"): ("quantity", "unit_price")}
 NULLABLE = {
     "paid_date", "employees", "annual_revenue", "potential_score", "name", "inn", "region", "industry",
     "channel", "division", "manager_id", "status", "product_line", "invoice_id", "capacity", "amount_paid",
+    "cost",  # estimated from the line's product line (see estimate_missing_cost), not rejected
 }
 REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
 
@@ -43,6 +44,7 @@ class Intake:
     rejected: pd.DataFrame
     read_rows: dict[str, int] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    notes: list[dict] = field(default_factory=list)
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether a table (and a column of it with at least one value) is available."""
@@ -274,6 +276,11 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     if "clients" not in tables:
         ids = tables["transactions"]["client_id"].dropna().unique()
         tables["clients"] = pd.DataFrame({"client_id": pd.Series(sorted(ids), dtype="string")})
+    notes = []
+    tx, estimated = estimate_missing_cost(tables["transactions"])
+    if estimated:
+        tables["transactions"] = tx
+        notes.append({"key": "cost_estimated", "values": {"n": estimated, "file": files["transactions"].name}})
     if "team" not in tables and config.team:
         tables["team"] = pd.DataFrame([m.model_dump() for m in config.team])
     if "team" in tables:
@@ -283,7 +290,39 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
         raise IntakeError(f"{path}: no usable transaction rows (all {read_rows['transactions']} rejected; see rejected.csv)")
     frames = [r for r in rejected if not r.empty]
     all_rejected = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTED_COLUMNS)
-    return Intake(tables=tables, rejected=all_rejected[REJECTED_COLUMNS], read_rows=read_rows, files=files)
+    return Intake(tables=tables, rejected=all_rejected[REJECTED_COLUMNS], read_rows=read_rows, files=files, notes=notes)
+
+
+def estimate_missing_cost(transactions: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Fill an empty cost from the cost ratio of the line's product line (or of all lines).
+
+    A line without cost keeps its revenue in the analysis instead of being
+    rejected; its cost is ``amount x cost/amount`` of the lines of the same
+    product line that have a cost. ``cost_estimated`` marks such lines.
+    Nothing is estimated when no line has a cost (margin is then unknown).
+
+    Returns
+    -------
+    transactions : DataFrame
+    estimated : int
+        How many lines got an estimated cost.
+    """
+    if "cost" not in transactions:
+        return transactions, 0
+    missing = transactions["cost"].isna()
+    if not missing.any() or missing.all():
+        return transactions, 0
+    known = transactions.loc[~missing]
+    overall = known["cost"].sum() / known["amount"].sum()
+    ratio = pd.Series(overall, index=transactions.index)
+    if "product_line" in transactions:
+        sums = known.groupby("product_line")[["cost", "amount"]].sum()
+        by_line = transactions["product_line"].map(sums["cost"] / sums["amount"])
+        ratio = by_line.where(by_line.notna(), overall)
+    out = transactions.copy()
+    out.loc[missing, "cost"] = out.loc[missing, "amount"] * ratio[missing]
+    out["cost_estimated"] = missing
+    return out, int(missing.sum())
 
 
 def _check_relations(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> pd.DataFrame:

@@ -78,10 +78,16 @@ class ClientReport:
             self.emit(f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>')
 
     def _format(self, values: dict) -> dict:
-        """Numbers in note values written for the locale (0,75 in Russian)."""
+        """Note values written for the locale (0,75 and 1 234 in Russian; codes translated)."""
         groups = {"metric": "metrics", "replacement": "metrics", "criterion": "criterion"}
-        return {k: self.t.number(v, 2) if isinstance(v, float) else self.t.label(groups[k], v) if k in groups else v
-                for k, v in values.items()}
+        def write(key, value):
+            if key in groups:
+                return self.t.label(groups[key], value)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return value
+            return self.t.number(value, 2 if isinstance(value, float) else 0)
+
+        return {k: write(k, v) for k, v in values.items()}
 
     def figure(self, fig) -> None:
         self.emit(fig)
@@ -376,4 +382,5 @@ class ClientReport:
                                  ("reason", "appendix.col_reason", "text"), ("rows", "appendix.col_rows", "int")])
         else:
             self.text("appendix.no_rejected")
+        self.notes(self.load("intake", "notes", optional=True))
         self.text("appendix.provenance", run=self.run_dir.name)
