@@ -130,7 +130,7 @@ def _criteria() -> pd.DataFrame:
 
 def test_abcde_within_channel():
     crit = _criteria()
-    labels, info = segment_abcde(crit, within="channel")
+    labels, info = segment_abcde(crit, within="channel", min_group=5)
     got = dict(zip(crit["client_id"], labels))
     assert [got[f"d{i}"] for i in range(1, 6)] == ["D", "D", "B", "B", "A"]
     assert [got[f"w{i}"] for i in range(1, 6)] == ["D", "D", "B", "B", "A"]
@@ -141,6 +141,18 @@ def test_abcde_within_channel():
     assert info["thresholds"]["Direct"]["high_potential"] == pytest.approx(3000)
     assert info["thresholds"]["Web"]["top_profit"] == pytest.approx(4.2)
     assert info["thresholds"]["Web"]["clients"] == 5
+
+
+def test_abcde_small_channel_uses_the_whole_base_thresholds():
+    crit = _criteria()
+    # Web has 5 active clients, under min_group=6: its clients get the pooled base's classes
+    # (w5 is D there, see test_abcde_pooled_base_differs); Direct, also 5, likewise.
+    labels, info = segment_abcde(crit, within="channel", min_group=6)
+    got = dict(zip(crit["client_id"], labels))
+    assert got["w5"] == "D"
+    assert [got[f"d{i}"] for i in range(1, 6)] == ["B", "B", "B", "A", "A"]
+    assert info["pooled"] == ["Direct", "Web"]
+    assert info["thresholds"]["Web"]["high_profit"] == pytest.approx(52.5)  # the whole base's
 
 
 def test_abcde_pooled_base_differs():

@@ -125,6 +125,7 @@ class AbcdeConfig(_Strict):
     top_profit_quantile: float = Field(0.8, gt=0, lt=1)
     high_quantile: float = Field(0.5, gt=0, lt=1)
     within: str | None = Field("channel", description="Classify within each value of this client column (None: whole base).")
+    min_group: int = Field(20, ge=2, description="Smaller groups are classified with the whole base's thresholds.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "AbcdeConfig":

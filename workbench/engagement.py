@@ -66,6 +66,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
     if step == "grouping":
         return {**common, "method": c.grouping.method, "top_profit_quantile": c.grouping.abcde.top_profit_quantile,
                 "high_quantile": c.grouping.abcde.high_quantile, "within": c.grouping.abcde.within,
+                "min_group": c.grouping.abcde.min_group,
                 "n_clusters": c.grouping.kmeans.n_clusters, "features": list(c.grouping.kmeans.features),
                 "seed": c.engagement.seed}
     if step == "priorities":

@@ -100,11 +100,14 @@ def kmeans(n_clusters: int = 5, random_state: int = 42):
     return make_pipeline(signed_log, StandardScaler(), KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state))
 
 
-def segment_abcde(criteria: pd.DataFrame, top_profit_quantile=0.8, high_quantile=0.5, within: str | None = "channel") -> tuple[pd.Series, dict]:
+def segment_abcde(criteria: pd.DataFrame, top_profit_quantile=0.8, high_quantile=0.5, within: str | None = "channel",
+                  min_group: int = 20) -> tuple[pd.Series, dict]:
     """ABCDE class per active client, within each value of ``within`` when that column is present.
 
     Profit is the current margin, or current revenue when the data has no
-    cost (then E cannot occur; the notes say so).
+    cost (the notes say so). Quantiles of a handful of clients are unstable,
+    so a group of fewer than ``min_group`` active clients is classified with
+    the thresholds of the whole active base.
 
     Returns
     -------
@@ -112,21 +115,27 @@ def segment_abcde(criteria: pd.DataFrame, top_profit_quantile=0.8, high_quantile
         Indexed like ``criteria``; NaN for clients that are not active.
     info : dict
         ``profit_basis`` (margin or revenue), ``within`` (the column used or
-        None) and ``thresholds`` per group.
+        None), ``pooled`` (the small groups) and ``thresholds`` per group.
     """
     basis = "margin" if criteria["margin"].notna().any() else "revenue"
     active = criteria.loc[criteria["status"] == "active"]
     use_within = within if within and within in criteria and criteria[within].notna().any() else None
-    groups = active.groupby(active[use_within].fillna("—")) if use_within else [("all", active)]
+    key = active[use_within].fillna("—").astype(str) if use_within else pd.Series("all", index=active.index)
+    whole = ABCDEClassifier(top_profit_quantile, high_quantile).fit(active[[basis, "potential"]].to_numpy(dtype=float))
     labels = pd.Series(np.nan, index=criteria.index, dtype=object)
-    thresholds = {}
-    for name, part in groups:
+    thresholds, pooled = {}, []
+    for name, part in active.groupby(key):
         X = part[[basis, "potential"]].to_numpy(dtype=float)
-        model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
-        labels.loc[part.index] = model.classes_[model.labels_]
+        if len(part) < min_group and len(part) < len(active):
+            model = whole
+            pooled.append(str(name))
+        else:
+            model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
+        labels.loc[part.index] = model.classes_[model.predict(X)]
         thresholds[str(name)] = {"top_profit": model.top_profit_, "high_profit": model.high_profit_,
                                  "high_potential": model.high_potential_, "clients": len(part)}
-    return labels, {"profit_basis": basis, "within": use_within, "thresholds": thresholds}
+    return labels, {"profit_basis": basis, "within": use_within, "pooled": pooled, "min_group": min_group,
+                    "thresholds": thresholds}
 
 
 def segment_kmeans(criteria: pd.DataFrame, features: list[str], n_clusters: int = 5, random_state: int = 42) -> tuple[pd.Series, dict]:
@@ -198,19 +207,23 @@ def segment(criteria: pd.DataFrame, method: str = "abcde", **params) -> tuple[pd
 
 
 def run_step(run_dir, method: str = "abcde", top_profit_quantile: float = 0.8, high_quantile: float = 0.5,
-             within: str | None = "channel", n_clusters: int = 5, features: list[str] | None = None, seed: int = 42) -> dict:
+             within: str | None = "channel", n_clusters: int = 5, features: list[str] | None = None, seed: int = 42,
+             min_group: int = 20) -> dict:
     """Segment the clients with the chosen method; save the segments and what the method learned."""
     from . import artifacts
 
     criteria = artifacts.load(run_dir, "criteria", "criteria")
     if method == "abcde":
-        params = {"top_profit_quantile": top_profit_quantile, "high_quantile": high_quantile, "within": within}
+        params = {"top_profit_quantile": top_profit_quantile, "high_quantile": high_quantile, "within": within,
+                  "min_group": min_group}
     else:
         params = {"n_clusters": n_clusters, "features": list(features or []), "random_state": seed}
     segments, info = segment(criteria, method, **params)
     notes = []
     if info.get("profit_basis") == "revenue":
         notes.append(artifacts.note("abcde_revenue_based"))
+    if info.get("pooled"):
+        notes.append(artifacts.note("abcde_pooled", groups=", ".join(info["pooled"]), min_group=info["min_group"]))
     if info.get("dropped_features"):
         notes.append(artifacts.note("kmeans_dropped", features=", ".join(info["dropped_features"])))
     info["notes"] = notes
