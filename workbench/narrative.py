@@ -155,7 +155,7 @@ class ClientReport:
         if fte["fte_available"].notna().any():
             if len(gaps):
                 findings.append(t("cover.f_gap", roles=", ".join(
-                    f"{t.label('roles', r.role)} ({t.number(-r.gap, 1)})" for r in gaps.itertuples())))
+                    f"{t.label('roles', r.role)} — {t.number(-r.gap, 1)}" for r in gaps.itertuples())))
             else:
                 findings.append(t("cover.f_no_gap"))
         call_plan = self.load("allocation", "call_plan", optional=True)
