@@ -199,3 +199,12 @@ def test_adapt_weights_keeps_weights_the_data_supports():
 
     cards = pd.DataFrame({"segment": ["A"], "margin_share": [1.0], "revenue_share": [1.0]})
     assert adapt_weights({"margin_share": 0.6, "revenue_share": 0.4}, cards) == ({"margin_share": 0.6, "revenue_share": 0.4}, [])
+
+
+def test_a_segment_that_loses_money_ranks_last_whatever_its_headroom():
+    cards = pd.DataFrame({"segment": ["A", "E", "lost"], "revenue": [100.0, 10.0, 0.0], "margin": [30.0, -2.0, 0.0],
+                          "headroom_share": [0.1, 0.8, 0.1]})
+    ranked = priority_scores(cards, {"headroom_share": 1.0}, n_tiers=3)
+    # By score alone E (0.8 / 0.8 = 1.0) would be first; it loses money, so it is last.
+    assert ranked["segment"].tolist() == ["A", "lost", "E"]
+    assert ranked["tier"].tolist() == [1, 2, 3]

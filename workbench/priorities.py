@@ -80,8 +80,9 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
     Each metric is clipped at 0 (a negative margin earns nothing) and divided
     by its maximum over segments; the score is the weighted sum (weights sum
     to 1, so the score is in 0–1). Segments are ranked by score and split into
-    ``n_tiers`` tiers of nearly equal size, tier 1 first. A metric the data
-    cannot give (all NaN) scores 0 for every segment.
+    ``n_tiers`` tiers of nearly equal size, tier 1 first; segments that lose
+    money rank last whatever their score. A metric the data cannot give (all
+    NaN) scores 0 for every segment.
 
     Returns
     -------
@@ -96,7 +97,12 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
         if top > 0:
             score += weight * values / top
     out["score"] = score
-    out = out.sort_values(["score", "revenue"], ascending=False, ignore_index=True)
+    # A segment that loses money (negative margin; negative revenue without cost) ranks after every
+    # profitable one, whatever its headroom: the method's "clients that cost money".
+    margin = out["margin"] if "margin" in out else pd.Series(np.nan, index=out.index)
+    out["_loses"] = margin.fillna(out["revenue"]) < 0
+    out = out.sort_values(["_loses", "score", "revenue"], ascending=[True, False, False], ignore_index=True)
+    out = out.drop(columns="_loses")
     out["rank"] = np.arange(1, len(out) + 1)
     n = len(out)
     out["tier"] = (np.arange(n) * min(n_tiers, n) // n + 1) if n else []
