@@ -165,6 +165,8 @@ class ClientReport:
                               waiting=t.number(worked["manager_id"].isna().sum())))
         self.bullets(findings)
         self.text("cover.method")
+        items = "".join(f'<li><a href="#step-{step}">{html.escape(t(f"{step}.title"))}</a></li>' for step in STEPS)
+        self.emit(f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>')
 
     def goal(self) -> None:
         t = self.t
