@@ -1,7 +1,11 @@
 """Step 1 — Goal: what the segmentation is for, and the portfolio behind it.
 
 The goal decides how segments are ranked: each goal is a set of weights over
-segment metrics (see :data:`METRIC_HELP` and ``priorities.segment_metrics``).
+the segment metrics of ``priorities.segment_cards``: ``margin_share``,
+``revenue_share`` (of the company's), ``margin_pct``, ``headroom_share``
+(of the unrealised potential), ``frequency`` (invoices per client a year),
+``new_line_gap`` (of the existing clients not buying the new line yet) and
+``smb_share`` (of the small and mid-size clients).
 The portfolio diagnostics (product lines, client concentration) are the facts
 a consultant uses to choose the goal.
 """
@@ -20,16 +24,6 @@ GOALS: dict[str, dict[str, float]] = {
     "cross_sell_new_line": {"new_line_gap": 0.40, "revenue_share": 0.20, "frequency": 0.20, "margin_share": 0.20},
     # Stabilise the portfolio by acquiring new small and mid-size clients.
     "acquire_smb": {"smb_share": 0.40, "headroom_share": 0.35, "margin_pct": 0.15, "frequency": 0.10},
-}
-
-METRIC_HELP = {
-    "margin_share": "segment's share of the company's margin",
-    "revenue_share": "segment's share of revenue",
-    "margin_pct": "margin as a share of the segment's revenue",
-    "headroom_share": "segment's share of the unrealised potential (potential minus current revenue)",
-    "frequency": "invoices per client per year",
-    "new_line_gap": "segment's share of existing clients who do not buy the new product line yet",
-    "smb_share": "segment's share of the small and mid-size clients",
 }
 
 

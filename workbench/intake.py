@@ -46,13 +46,6 @@ class Intake:
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
 
-    def has(self, table: str, column: str | None = None) -> bool:
-        """Whether a table (and a column of it with at least one value) is available."""
-        df = self.tables.get(table)
-        if df is None or df.empty:
-            return False
-        return column is None or (column in df.columns and df[column].notna().any())
-
     def summary(self) -> pd.DataFrame:
         """Rows read, accepted and rejected per table."""
         rows = []
