@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO ?= engagements/demo
 CLIENTS ?= 3000
-LANGUAGE ?= en
+REPORT_LANG ?= en
 
 .PHONY: env demo test bench lab clean
 
@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 env: $(VENV)/.installed
 
-## make demo: build the demo company and run its engagement end to end (LANGUAGE=ru for Russian)
+## make demo: build the demo company and run its engagement end to end (REPORT_LANG=ru for Russian)
 demo: env
-	$(BIN)/workbench demo $(DEMO) --clients $(CLIENTS) --language $(LANGUAGE)
+	$(BIN)/workbench demo $(DEMO) --clients $(CLIENTS) --language $(REPORT_LANG)
 
 ## make test: the test suite (CI runs exactly this)
 test: env
