@@ -25,7 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-pdf", action="store_true", help="render the HTML only")
     p = sub.add_parser("render", help="re-render the report of a run folder from its current artifacts")
     p.add_argument("run_dir", type=Path, help="e.g. ./acme/runs/latest")
-    p.add_argument("--language", choices=["en", "ru"], help="override the run's language")
     p.add_argument("--no-pdf", action="store_true")
     p = sub.add_parser("demo", help="generate the demo company and run its engagement")
     p.add_argument("path", type=Path, nargs="?", default=Path("engagements/demo"))
@@ -108,7 +107,7 @@ def _render(args) -> int:
     from .engagement import StepFailed, render
 
     try:
-        result = render(args.run_dir, language=args.language, pdf=not args.no_pdf)
+        result = render(args.run_dir, pdf=not args.no_pdf)
     except StepFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -255,13 +255,14 @@ def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict,
     return RunResult(run_dir=run_dir, html=html, pdf=pdf_path, manifest=manifest_path)
 
 
-def render(run_dir: str | Path, language: str | None = None, progress: Callable[[str], None] = print,
-           pdf: bool = True) -> RunResult:
+def render(run_dir: str | Path, progress: Callable[[str], None] = print, pdf: bool = True) -> RunResult:
     """Re-render the report of an existing run from its current artifacts.
 
     For the analyst who re-ran step notebooks in JupyterLab on this run
     folder: the report notebook is executed again with the run's own config
     (from its manifest) and turned into HTML and PDF. The manifest records it.
+    The language is the run's: playbook texts were written in it, so a report
+    in another language is a new ``run --language``.
     """
     run_dir = Path(run_dir).resolve()
     manifest_path = run_dir / "manifest.json"
@@ -269,8 +270,6 @@ def render(run_dir: str | Path, language: str | None = None, progress: Callable[
         raise FileNotFoundError(f"{manifest_path} not found: {run_dir} is not a run folder")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     config = parse_config(manifest["config"], source=str(manifest_path))
-    if language:
-        config.engagement.language = language
     manifest.setdefault("rendered", []).append(dt.datetime.now().isoformat(timespec="seconds"))
     execute_step("report", config, run_dir, manifest, progress)
     return _finish(run_dir.parent, run_dir, config, manifest, pdf)

@@ -111,7 +111,9 @@ class ClientReport:
         for col, header, fmt in columns:
             write = self._formatter(fmt, col)
             out[header[1:] if header.startswith("=") else self.t(header)] = [write(v) for v in df[col]]
-        return out.to_html(index=False, escape=True, classes="dataframe wb-table", border=0)
+        # A short table stays on one page; a long one may break (its header repeats).
+        classes = "dataframe wb-table" + (" wb-keep" if len(out) <= 15 else "")
+        return out.to_html(index=False, escape=True, classes=classes, border=0)
 
     def _formatter(self, fmt: str, col: str) -> Callable:
         t = self.t
@@ -304,8 +306,8 @@ class ClientReport:
         table = self.load("playbooks", "playbooks")
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
         for row in table.itertuples():
-            self.emit(f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
-                      f'{html.escape(t("priorities.col_tier"))} {row.tier}</h3>')
+            heading = (f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
+                       f'{html.escape(t("priorities.col_tier"))} {row.tier}</h3>')
             values = []
             for f in fields:
                 v = getattr(row, f)
@@ -314,7 +316,9 @@ class ClientReport:
                 elif f == "role":
                     v = t.label("roles", v)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
-            self.table(pd.DataFrame(values), [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")])
+            body = self.table_html(pd.DataFrame(values), [("question", "playbooks.col_question", "text"),
+                                                          ("answer", "playbooks.col_answer", "text")])
+            self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
 
     def allocation(self) -> None:
         t = self.t
