@@ -217,7 +217,9 @@ def run_step(run_dir, method: str = "abcde", top_profit_quantile: float = 0.8, h
         params = {"top_profit_quantile": top_profit_quantile, "high_quantile": high_quantile, "within": within,
                   "min_group": min_group}
     else:
-        params = {"n_clusters": n_clusters, "features": list(features or []), "random_state": seed}
+        from .config import KMeansConfig
+
+        params = {"n_clusters": n_clusters, "features": list(features or KMeansConfig().features), "random_state": seed}
     segments, info = segment(criteria, method, **params)
     notes = []
     if info.get("profit_basis") == "revenue":
