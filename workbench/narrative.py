@@ -256,8 +256,7 @@ class ClientReport:
                                  ("n_product_lines", "grouping.col_lines", "number1")])
         self.text("grouping.special")
         counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
-        counts["label"] = [t.label("segments", s) for s in counts["segment"]]
-        self.table(counts, [("label", "grouping.col_segment", "text"), ("clients", "common.clients", "int")])
+        self.table(counts, [("segment", "grouping.col_segment", "label:segments"), ("clients", "common.clients", "int")])
         self.figure(charts.segment_map(table, segments, info["segment_order"], t,
                                        basis=info.get("profit_basis", "margin" if table["margin"].notna().any() else "revenue")))
         self.notes(info.get("notes"))
@@ -269,8 +268,7 @@ class ClientReport:
         goal = self.load("goal", "goal")
         meta = self.load("priorities", "meta")
         self.text("priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
-        ranked = ranked.assign(label=[t.label("segments", s) for s in ranked["segment"]])
-        self.table(ranked, [("rank", "priorities.col_rank", "int"), ("label", "grouping.col_segment", "text"),
+        self.table(ranked, [("rank", "priorities.col_rank", "int"), ("segment", "grouping.col_segment", "label:segments"),
                             ("tier", "priorities.col_tier", "int"), ("score", "priorities.col_score", "number1"),
                             ("clients", "common.clients", "int"), ("revenue_share", "common.revenue_share", "pct"),
                             ("margin_share", "common.margin_share", "pct"), ("margin_pct", "common.margin_pct", "pct"),
@@ -295,8 +293,7 @@ class ClientReport:
             self.subheading("priorities.division_title")
             self.text("priorities.division_intro")
             divisions = [c for c in shares.columns if c != "segment"]
-            shares = shares.assign(label=[t.label("segments", s) for s in shares["segment"]])
-            self.table(shares, [("label", "grouping.col_segment", "text")] + [(d, f"={d}", "pct") for d in divisions])
+            self.table(shares, [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions])
         self.notes(meta.get("notes"))
 
     def playbooks(self) -> None:
@@ -326,8 +323,7 @@ class ClientReport:
         settings = self.load("allocation", "settings")
         self.text("allocation.intro", hours=t.number(settings["selling_hours_per_fte"]))
         plan = self.load("allocation", "plan")
-        plan = plan.assign(label=[t.label("segments", s) for s in plan["segment"]])
-        self.table(plan, [("label", "grouping.col_segment", "text"), ("tier", "priorities.col_tier", "int"),
+        self.table(plan, [("segment", "grouping.col_segment", "label:segments"), ("tier", "priorities.col_tier", "int"),
                           ("clients", "common.clients", "int"), ("action", "allocation.col_action", "label:actions"),
                           ("role", "allocation.col_role", "label:roles"), ("contacts_per_year", "allocation.col_contacts", "number"),
                           ("hours_per_contact", "allocation.col_hours_per_contact", "number2"),
@@ -351,8 +347,7 @@ class ClientReport:
         if seq["coverage"].notna().any():
             self.subheading("allocation.sequence_title")
             self.text("allocation.sequence_intro")
-            seq = seq.assign(label=[t.label("segments", s) for s in seq["segment"]])
-            self.table(seq, [("label", "grouping.col_segment", "text"), ("role", "allocation.col_role", "label:roles"),
+            self.table(seq, [("segment", "grouping.col_segment", "label:segments"), ("role", "allocation.col_role", "label:roles"),
                              ("fte", "allocation.col_fte", "number1"), ("cumulative_fte", "allocation.col_cumulative", "number1"),
                              ("available_fte", "allocation.col_available", "number1"), ("coverage", "allocation.col_coverage", "pct")])
         load = self.load("allocation", "load", optional=True)
@@ -377,8 +372,7 @@ class ClientReport:
         self.table(summary, [("table", "appendix.col_table", "label:tables"), ("file", "appendix.col_file", "text"),
                              ("rows_read", "appendix.col_read", "int"), ("rows_accepted", "appendix.col_accepted", "int"),
                              ("rows_rejected", "appendix.col_rejected", "int")])
-        duplicated = summary["exact_duplicates"] > 0 if "exact_duplicates" in summary else summary["table"].isna()  # older runs have no count
-        for row in summary.loc[duplicated].itertuples():
+        for row in summary.loc[summary["exact_duplicates"] > 0].itertuples():
             self.text("appendix.duplicates", n=t.number(row.exact_duplicates), file=row.file)
         rejected = self.load("intake", "rejected")
         if len(rejected):
