@@ -4,6 +4,7 @@ Both run in this process on the same synthetic invoice lines; the result is
 reported as a ratio (workbench time / pandas time), so it does not depend on
 the machine. Run with ``make bench``; pass sizes as arguments to override.
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,12 +25,16 @@ def invoice_lines(n_lines: int, n_clients: int, seed: int = 0) -> tuple[pd.DataF
     client = rng.integers(0, n_clients, n_lines)
     dates = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 1095, n_lines), unit="D")
     amount = rng.lognormal(9, 1, n_lines).round(2)
-    tx = pd.DataFrame({
-        "client_id": pd.Series(client).map("C{:06d}".format),
-        "invoice_id": pd.Series(rng.integers(0, n_lines // 3, n_lines)).map("I{:08d}".format),
-        "date": dates, "amount": amount, "cost": (amount * rng.uniform(0.6, 0.9, n_lines)).round(2),
-        "product_line": rng.choice(["a", "b", "c", "d", "e"], n_lines),
-    })
+    tx = pd.DataFrame(
+        {
+            "client_id": pd.Series(client).map("C{:06d}".format),
+            "invoice_id": pd.Series(rng.integers(0, n_lines // 3, n_lines)).map("I{:08d}".format),
+            "date": dates,
+            "amount": amount,
+            "cost": (amount * rng.uniform(0.6, 0.9, n_lines)).round(2),
+            "product_line": rng.choice(["a", "b", "c", "d", "e"], n_lines),
+        }
+    )
     clients = pd.DataFrame({"client_id": [f"C{i:06d}" for i in range(n_clients)]})
     return clients, tx
 
@@ -37,9 +42,12 @@ def invoice_lines(n_lines: int, n_clients: int, seed: int = 0) -> tuple[pd.DataF
 def pandas_baseline(tx: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
     """The same core aggregation in plain pandas (named aggregation)."""
     cur = tx.loc[tx["date"] >= start]
-    life = tx.groupby("client_id").agg(first=("date", "min"), last=("date", "max"), revenue_total=("amount", "sum"),
-                                       lines=("product_line", "nunique"))
-    now = cur.groupby("client_id").agg(revenue=("amount", "sum"), cost=("cost", "sum"), invoices=("invoice_id", "nunique"))
+    life = tx.groupby("client_id").agg(
+        first=("date", "min"), last=("date", "max"), revenue_total=("amount", "sum"), lines=("product_line", "nunique")
+    )
+    now = cur.groupby("client_id").agg(
+        revenue=("amount", "sum"), cost=("cost", "sum"), invoices=("invoice_id", "nunique")
+    )
     return life.join(now)
 
 

@@ -1,4 +1,5 @@
 """Step 6 — allocation: workload, FTE by role, the team gap and the sequence, by hand."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,17 @@ HOURS_PER_FTE = 100  # small, so that FTE = hours / 100 is easy to check
 
 def _playbooks() -> pd.DataFrame:
     # Priority order, four tiers. B's template says hunter: with dedicated hunters it becomes a farmer.
-    return pd.DataFrame([
-        # segment, tier, contacts_per_year, hours_per_contact, role
-        ("A", 1, 12, 1.0, "farmer"),
-        ("B", 2, 6, 0.5, "hunter"),
-        ("potential", 3, 4, 1.0, "hunter"),
-        ("C", 3, 4, 0.5, "farmer"),
-        ("D", 4, 1, 0.25, "farmer"),
-    ], columns=["segment", "tier", "contacts_per_year", "hours_per_contact", "role"])
+    return pd.DataFrame(
+        [
+            # segment, tier, contacts_per_year, hours_per_contact, role
+            ("A", 1, 12, 1.0, "farmer"),
+            ("B", 2, 6, 0.5, "hunter"),
+            ("potential", 3, 4, 1.0, "hunter"),
+            ("C", 3, 4, 0.5, "farmer"),
+            ("D", 4, 1, 0.25, "farmer"),
+        ],
+        columns=["segment", "tier", "contacts_per_year", "hours_per_contact", "role"],
+    )
 
 
 def _cards() -> pd.DataFrame:
@@ -50,11 +54,20 @@ def test_workload_by_hand(plan_and_rules):
 def test_rules_report_their_effect(plan_and_rules):
     rules = {r["rule"]: r for r in plan_and_rules[1]}
     assert list(rules) == ["dedicated_hunters", "drop_lowest_tier", "automate_low_priority"]
-    assert rules["dedicated_hunters"] == {"rule": "dedicated_hunters", "segments": ["potential"], "clients": 50, "hours": 200}
+    assert rules["dedicated_hunters"] == {
+        "rule": "dedicated_hunters",
+        "segments": ["potential"],
+        "clients": 50,
+        "hours": 200,
+    }
     # The manual hours the rule took away: D 100 x 1 x 0.25 = 25; C 40 x 4 x 0.5 = 80.
     assert rules["drop_lowest_tier"] == {"rule": "drop_lowest_tier", "segments": ["D"], "clients": 100, "hours": 25}
-    assert rules["automate_low_priority"] == {"rule": "automate_low_priority", "segments": ["C"], "clients": 40,
-                                              "hours": 80}
+    assert rules["automate_low_priority"] == {
+        "rule": "automate_low_priority",
+        "segments": ["C"],
+        "clients": 40,
+        "hours": 80,
+    }
 
 
 def test_explicit_automate_tiers():
@@ -83,8 +96,9 @@ def test_keep_lowest_tier_automates_it():
 
 def test_without_dedicated_hunters():
     # B keeps its hunter; the potential segment is automated with the rest of tier 3.
-    plan, rules = workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4,
-                           dedicated_hunters=False)
+    plan, rules = workload(
+        _playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, dedicated_hunters=False
+    )
     plan = plan.set_index("segment")
     assert plan.loc["B", "role"] == "hunter"
     assert plan.loc["potential", "action"] == "automate"
@@ -109,14 +123,15 @@ def test_role_none_is_not_worked():
 
 
 def test_n_tiers_defaults_to_the_highest_tier_present():
-    books = _playbooks().iloc[:4]                       # no tier 4: tier 3 is now the lowest, dropped
+    books = _playbooks().iloc[:4]  # no tier 4: tier 3 is now the lowest, dropped
     plan, _ = workload(books, _cards(), selling_hours_per_fte=HOURS_PER_FTE)
     plan = plan.set_index("segment")
     assert plan.loc[["potential", "C"], "action"].tolist() == ["stop", "stop"]
-    assert plan.loc["B", "action"] == "automate"        # tier 2, the lowest still worked
+    assert plan.loc["B", "action"] == "automate"  # tier 2, the lowest still worked
 
 
 # --------------------------------------------------------------------------- FTE by role
+
 
 def _need(plan, **kw) -> dict:
     return fte_by_role(plan, **kw).set_index("role")["fte_needed"].to_dict()
@@ -132,8 +147,9 @@ def test_fte_by_role_from_the_plan(plan_and_rules):
 
 
 def test_fte_by_role_kam_and_heads():
-    plan = pd.DataFrame({"role": ["farmer", "farmer", "hunter", "automation", "none"],
-                         "fte": [4.0, 3.2, 3.0, 0.0, 0.0]})
+    plan = pd.DataFrame(
+        {"role": ["farmer", "farmer", "hunter", "automation", "none"], "fte": [4.0, 3.2, 3.0, 0.0, 0.0]}
+    )
     # KAM ceil(7 / 3) = 3; sellers ceil(7.2) + ceil(3) + 3 = 8 + 3 + 3 = 14 -> heads ceil(14 / 7) = 2.
     need = _need(plan, n_key_accounts=7)
     assert need["key_account_manager"] == 3
@@ -160,23 +176,39 @@ def test_no_sellers_no_head():
 
 # --------------------------------------------------------------------------- team and sequence
 
+
 def _team() -> pd.DataFrame:
-    return pd.DataFrame({"manager_id": ["f1", "f2", "h1", "s1"],
-                         "role": ["farmer", "farmer", "hunter", "head_of_sales"],
-                         "capacity": [1.0, 0.5, 1.0, 1.0]})
+    return pd.DataFrame(
+        {
+            "manager_id": ["f1", "f2", "h1", "s1"],
+            "role": ["farmer", "farmer", "hunter", "head_of_sales"],
+            "capacity": [1.0, 0.5, 1.0, 1.0],
+        }
+    )
 
 
 def test_compare_with_team_gap_sign(plan_and_rules):
     need = fte_by_role(plan_and_rules[0], 2)
     out = compare_with_team(need, _team()).set_index("role")
     # Available: farmer 1 + 0.5, hunter 1, head 1, no KAM, no closer.
-    assert out["fte_available"].to_dict() == {"head_of_sales": 1, "key_account_manager": 0, "farmer": 1.5,
-                                              "closer": 0, "hunter": 1}
-    assert out["people"].to_dict() == {"head_of_sales": 1, "key_account_manager": 0, "farmer": 2, "closer": 0,
-                                       "hunter": 1}
+    assert out["fte_available"].to_dict() == {
+        "head_of_sales": 1,
+        "key_account_manager": 0,
+        "farmer": 1.5,
+        "closer": 0,
+        "hunter": 1,
+    }
+    assert out["people"].to_dict() == {
+        "head_of_sales": 1,
+        "key_account_manager": 0,
+        "farmer": 2,
+        "closer": 0,
+        "hunter": 1,
+    }
     # gap = available - needed: < 0 is a deficit.
-    assert out["gap"].to_dict() == pytest.approx({"head_of_sales": 0, "key_account_manager": -1, "farmer": -0.06,
-                                                  "closer": 0, "hunter": -1})
+    assert out["gap"].to_dict() == pytest.approx(
+        {"head_of_sales": 0, "key_account_manager": -1, "farmer": -0.06, "closer": 0, "hunter": -1}
+    )
 
 
 def test_compare_with_team_surplus():
@@ -192,8 +224,9 @@ def test_compare_without_team():
 
 
 def test_sequence_coverage_by_hand():
-    plan, _ = workload(_playbooks(), _cards(), {"A": 2}, selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4,
-                       automate_tiers=[])
+    plan, _ = workload(
+        _playbooks(), _cards(), {"A": 2}, selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, automate_tiers=[]
+    )
     seq = sequence(plan, _team())
     # Worked with manual hours, in priority order: A farmer 0.96, B farmer 0.6, potential hunter 2, C farmer 0.8.
     assert list(seq["segment"]) == ["A", "B", "potential", "C"]
@@ -212,19 +245,36 @@ def test_sequence_without_team():
 
 # --------------------------------------------------------------------------- who works which client
 
+
 def _assign_inputs():
     from workbench.allocation import assign_clients  # noqa: F401
 
-    plan = pd.DataFrame({"segment": ["A", "lost"], "tier": [1, 3], "action": ["work", "automate"],
-                         "role": ["farmer", "automation"], "contacts_per_year": [4.0, 2.0], "hours_per_contact": [1.0, 0.5]})
-    team = pd.DataFrame({"manager_id": ["F1", "F2", "K1"], "name": ["Fa", "Fb", "Ka"],
-                         "role": ["farmer", "farmer", "key_account_manager"], "capacity": [0.01, 0.02, 0.01]})
-    clients = pd.DataFrame({
-        "client_id": [f"c{i}" for i in range(1, 11)] + ["l1"],
-        "segment": ["A"] * 10 + ["lost"],
-        "value": [100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 5],
-        "manager_id": ["F1", "F2", "K1"] + [pd.NA] * 7 + ["F1"],
-    })
+    plan = pd.DataFrame(
+        {
+            "segment": ["A", "lost"],
+            "tier": [1, 3],
+            "action": ["work", "automate"],
+            "role": ["farmer", "automation"],
+            "contacts_per_year": [4.0, 2.0],
+            "hours_per_contact": [1.0, 0.5],
+        }
+    )
+    team = pd.DataFrame(
+        {
+            "manager_id": ["F1", "F2", "K1"],
+            "name": ["Fa", "Fb", "Ka"],
+            "role": ["farmer", "farmer", "key_account_manager"],
+            "capacity": [0.01, 0.02, 0.01],
+        }
+    )
+    clients = pd.DataFrame(
+        {
+            "client_id": [f"c{i}" for i in range(1, 11)] + ["l1"],
+            "segment": ["A"] * 10 + ["lost"],
+            "value": [100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 5],
+            "manager_id": ["F1", "F2", "K1"] + [pd.NA] * 7 + ["F1"],
+        }
+    )
     return clients, plan, team
 
 
@@ -239,10 +289,19 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
     # c9 no farmer has 4 h -> stand-in K1 (2), c10 nobody -> unassigned; l1 automated.
     managers = call_plan["manager_id"].astype(object).where(call_plan["manager_id"].notna(), None)
     got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"])))
-    assert got == {"c1": ("F1", "kept"), "c2": ("F2", "kept"), "c3": ("K1", "kept"), "c4": ("F2", "assigned"),
-                   "c5": ("F2", "assigned"), "c6": ("F2", "assigned"), "c7": ("F1", "assigned"),
-                   "c8": ("F2", "assigned"), "c9": ("K1", "assigned"), "c10": (None, "unassigned"),
-                   "l1": (None, "automate")}
+    assert got == {
+        "c1": ("F1", "kept"),
+        "c2": ("F2", "kept"),
+        "c3": ("K1", "kept"),
+        "c4": ("F2", "assigned"),
+        "c5": ("F2", "assigned"),
+        "c6": ("F2", "assigned"),
+        "c7": ("F1", "assigned"),
+        "c8": ("F2", "assigned"),
+        "c9": ("K1", "assigned"),
+        "c10": (None, "unassigned"),
+        "l1": (None, "automate"),
+    }
     assert call_plan.set_index("client_id").loc["c10", "hours"] == 0
     by = load.set_index("manager_id")
     assert by.loc["F1", "hours"] == 8 and by.loc["F2", "hours"] == 20 and by.loc["K1", "hours"] == 8

@@ -1,4 +1,5 @@
 """The engagement config: every shipped template loads; every broken one fails with the right message."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,7 +36,8 @@ def test_defaults_of_the_thin_template():
 
 def test_load_config_from_a_folder(tmp_path):
     (tmp_path / "engagement.yaml").write_text(
-        "engagement: {company: Acme}\ndata: {transactions: {file: lines.csv}}\n", encoding="utf-8")
+        "engagement: {company: Acme}\ndata: {transactions: {file: lines.csv}}\n", encoding="utf-8"
+    )
     assert load_config(tmp_path).engagement.company == "Acme"
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "other.yaml")
@@ -56,11 +58,13 @@ BROKEN = [
     ("wrong_team_field.yaml", ["team.0.rol", "did you mean 'role'"]),
     ("wrong_abcde_quantiles.yaml", ["grouping.abcde", "high_quantile"]),
     ("wrong_key_account_thresholds.yaml", ["priorities.key_account_thresholds"]),
-    ("wrong_kmeans_feature.yaml", ["grouping.kmeans.features", "unknown criterion 'recency'", "did you mean 'recency_days'"]),
+    (
+        "wrong_kmeans_feature.yaml",
+        ["grouping.kmeans.features", "unknown criterion 'recency'", "did you mean 'recency_days'"],
+    ),
 ]
 
 CASES = [pytest.param(name, fragments, id=name) for name, fragments in BROKEN]
-
 
 
 @pytest.mark.parametrize("name, fragments", CASES)
@@ -86,4 +90,3 @@ def test_every_problem_is_listed():
     assert lines[0].startswith("mine.yaml: ")
     assert any("engagement.company" in line for line in lines)
     assert any("groupng" in line for line in lines)
-

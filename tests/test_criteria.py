@@ -1,4 +1,5 @@
 """Step 2 — criteria: per-client criteria, solvency, potential and availability, by hand."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,23 +13,28 @@ MONTH = 30.4375  # days in an average month, the unit of tenure
 
 
 def _tables():
-    clients = pd.DataFrame({
-        "client_id": ["c1", "c2", "c3", "c4", "c5"],
-        "industry": ["Retail"] * 5,
-        "employees": [30, 50, 300, 5000, np.nan],
-    })
-    tx = pd.DataFrame([
-        # client, invoice, date, line, amount, cost
-        ("c1", "I1", "2024-06-30", "Pumps", 100.0, 60.0),    # before the window
-        ("c1", "I2", "2025-03-01", "Pumps", 1000.0, 600.0),  # one invoice, two lines
-        ("c1", "I2", "2025-03-01", "Valves", 500.0, 200.0),
-        ("c1", "I3", "2025-12-01", "Pumps", 500.0, 300.0),
-        ("c2", "I4", "2024-11-15", "Pumps", 300.0, 100.0),   # bought before, not since: lost
-        ("c4", None, "2025-01-01", "Pumps", 120.0, 150.0),   # on the first day; no invoice id,
-        ("c4", None, "2025-01-01", "Pumps", 80.0, 100.0),    # so one invoice per client and day
-        ("c5", "I5", "2025-06-30", "Valves", 300.0, 150.0),
-        ("c5", "I6", "2026-01-10", "Valves", 9999.0, 0.0),   # after the end: ignored
-    ], columns=["client_id", "invoice_id", "date", "product_line", "amount", "cost"])
+    clients = pd.DataFrame(
+        {
+            "client_id": ["c1", "c2", "c3", "c4", "c5"],
+            "industry": ["Retail"] * 5,
+            "employees": [30, 50, 300, 5000, np.nan],
+        }
+    )
+    tx = pd.DataFrame(
+        [
+            # client, invoice, date, line, amount, cost
+            ("c1", "I1", "2024-06-30", "Pumps", 100.0, 60.0),  # before the window
+            ("c1", "I2", "2025-03-01", "Pumps", 1000.0, 600.0),  # one invoice, two lines
+            ("c1", "I2", "2025-03-01", "Valves", 500.0, 200.0),
+            ("c1", "I3", "2025-12-01", "Pumps", 500.0, 300.0),
+            ("c2", "I4", "2024-11-15", "Pumps", 300.0, 100.0),  # bought before, not since: lost
+            ("c4", None, "2025-01-01", "Pumps", 120.0, 150.0),  # on the first day; no invoice id,
+            ("c4", None, "2025-01-01", "Pumps", 80.0, 100.0),  # so one invoice per client and day
+            ("c5", "I5", "2025-06-30", "Valves", 300.0, 150.0),
+            ("c5", "I6", "2026-01-10", "Valves", 9999.0, 0.0),  # after the end: ignored
+        ],
+        columns=["client_id", "invoice_id", "date", "product_line", "amount", "cost"],
+    )
     tx["date"] = pd.to_datetime(tx["date"])
     return clients, tx
 
@@ -56,7 +62,8 @@ def test_recency_and_tenure(crit):
     # c4: 2025-01-01 -> 364 days.  c5: 2025-06-30 -> 184 days.
     assert crit.loc[["c1", "c2", "c4", "c5"], "recency_days"].tolist() == [30, 411, 364, 184]
     assert crit.loc[["c1", "c2", "c4", "c5"], "tenure_months"].tolist() == pytest.approx(
-        [549 / MONTH, 411 / MONTH, 364 / MONTH, 184 / MONTH])
+        [549 / MONTH, 411 / MONTH, 364 / MONTH, 184 / MONTH]
+    )
     assert np.isnan(crit.loc["c3", "recency_days"]) and np.isnan(crit.loc["c3", "tenure_months"])
 
 
@@ -66,7 +73,7 @@ def test_money_in_the_window(crit):
     assert crit["revenue"].to_dict() == {"c1": 2000, "c2": 0, "c3": 0, "c4": 200, "c5": 300}
     assert crit["margin"].to_dict() == {"c1": 900, "c2": 0, "c3": 0, "c4": -50, "c5": 150}
     assert crit.loc[["c1", "c4", "c5"], "margin_pct"].tolist() == pytest.approx([0.45, -0.25, 0.5])
-    assert crit.loc[["c2", "c3"], "margin_pct"].isna().all()       # no revenue, no margin %
+    assert crit.loc[["c2", "c3"], "margin_pct"].isna().all()  # no revenue, no margin %
     # All time: c1 2100 revenue, 2100 - 1160 = 940 margin.
     assert crit.loc["c1", "revenue_total"] == 2100
     assert crit.loc["c1", "margin_total"] == 940
@@ -110,18 +117,21 @@ def test_margin_is_nan_without_cost():
 
 # --------------------------------------------------------------------------- solvency
 
+
 def test_solvency_by_hand():
     as_of = pd.Timestamp("2025-12-31")
-    tx = pd.DataFrame({"invoice_id": ["i1", "i1", "i2", "i3", "i4", "i5"],
-                       "client_id": ["a", "a", "a", "a", "a", "b"]})
-    pay = pd.DataFrame([
-        ("i1", "2025-03-01", "2025-02-25"),   # a: paid early -> 0 days late, on time
-        ("i2", "2025-06-01", "2025-06-11"),   # a: 10 days late
-        ("i3", "2025-12-01", None),           # a: unpaid and overdue at as_of -> 30 days late
-        ("i4", "2026-01-31", None),           # a: not due yet -> not counted
-        ("i5", "2025-05-01", "2025-05-01"),   # b: paid on the due date -> on time
-        ("i9", "2025-05-01", "2025-09-01"),   # an invoice of nobody -> ignored
-    ], columns=["invoice_id", "due_date", "paid_date"])
+    tx = pd.DataFrame({"invoice_id": ["i1", "i1", "i2", "i3", "i4", "i5"], "client_id": ["a", "a", "a", "a", "a", "b"]})
+    pay = pd.DataFrame(
+        [
+            ("i1", "2025-03-01", "2025-02-25"),  # a: paid early -> 0 days late, on time
+            ("i2", "2025-06-01", "2025-06-11"),  # a: 10 days late
+            ("i3", "2025-12-01", None),  # a: unpaid and overdue at as_of -> 30 days late
+            ("i4", "2026-01-31", None),  # a: not due yet -> not counted
+            ("i5", "2025-05-01", "2025-05-01"),  # b: paid on the due date -> on time
+            ("i9", "2025-05-01", "2025-09-01"),  # an invoice of nobody -> ignored
+        ],
+        columns=["invoice_id", "due_date", "paid_date"],
+    )
     pay["due_date"] = pd.to_datetime(pay["due_date"])
     pay["paid_date"] = pd.to_datetime(pay["paid_date"])
     out = solvency(pay, tx, as_of).set_index("client_id")
@@ -137,17 +147,22 @@ def test_solvency_by_hand():
 
 def test_client_criteria_merges_solvency():
     clients, tx = _tables()
-    pay = pd.DataFrame({"invoice_id": ["I2", "I3"],
-                        "due_date": pd.to_datetime(["2025-03-31", "2025-12-15"]),
-                        "paid_date": pd.to_datetime(["2025-03-31", "2025-12-25"])})
+    pay = pd.DataFrame(
+        {
+            "invoice_id": ["I2", "I3"],
+            "due_date": pd.to_datetime(["2025-03-31", "2025-12-15"]),
+            "paid_date": pd.to_datetime(["2025-03-31", "2025-12-25"]),
+        }
+    )
     out = client_criteria(clients, tx, pay, start=START, end=END).set_index("client_id")
     # c1: I2 on time, I3 10 days late -> half on time, 5 days late on average.
     assert out.loc["c1", "on_time_share"] == pytest.approx(0.5)
     assert out.loc["c1", "avg_days_late"] == pytest.approx(5)
-    assert np.isnan(out.loc["c5", "on_time_share"])   # no payment rows
+    assert np.isnan(out.loc["c5", "on_time_share"])  # no payment rows
 
 
 # --------------------------------------------------------------------------- potential
+
 
 def _peers() -> pd.DataFrame:
     rows = [
@@ -157,7 +172,7 @@ def _peers() -> pd.DataFrame:
         ("r3", "active", "Retail", "small", 300.0),
         ("r4", "active", "Retail", "small", 400.0),
         ("r5", "active", "Retail", "small", 500.0),
-        ("rl", "lost", "Retail", "small", 0.0),         # not a peer: only active clients count
+        ("rl", "lost", "Retail", "small", 0.0),  # not a peer: only active clients count
         ("rp", "potential", "Retail", "small", 0.0),
         ("rL", "active", "Retail", "large", 1000.0),
         ("f1", "active", "Food", "small", 1100.0),
@@ -175,8 +190,19 @@ def test_potential_from_peers_and_the_fallback_chain():
     # Mining+small: no Mining peers -> small -> 475.
     # Mining+medium: nothing -> all active: 100..500, 1000, 1100 -> pos 4.5 -> 500 + 0.5 * 500 = 750.
     out = estimate_potential(_peers(), 0.75).set_index("client_id")
-    expected = {"r1": 400, "r2": 400, "r3": 400, "r4": 400, "r5": 500, "rl": 400, "rp": 400,
-                "rL": 1000, "f1": 1100, "mp": 475, "mm": 750}
+    expected = {
+        "r1": 400,
+        "r2": 400,
+        "r3": 400,
+        "r4": 400,
+        "r5": 500,
+        "rl": 400,
+        "rp": 400,
+        "rL": 1000,
+        "f1": 1100,
+        "mp": 475,
+        "mm": 750,
+    }
     assert out["potential"].to_dict() == pytest.approx(expected)
     source = out["potential_source"].to_dict()
     assert source["r1"] == source["rp"] == source["rl"] == "peers:industry+size_band"
@@ -189,7 +215,7 @@ def test_potential_never_below_revenue_and_headroom():
     out = estimate_potential(_peers(), 0.75).set_index("client_id")
     # r5 earns 500 against a peer benchmark of 400: potential 500, no headroom.
     assert out.loc["r5", "headroom"] == 0
-    assert out.loc["r1", "headroom"] == 300            # 400 - 100
+    assert out.loc["r1", "headroom"] == 300  # 400 - 100
     assert out.loc["mm", "headroom"] == 750
     assert (out["headroom"] >= 0).all()
 
@@ -212,6 +238,7 @@ def test_potential_other_quantile():
 
 # --------------------------------------------------------------------------- availability
 
+
 def _row(avail: pd.DataFrame, criterion: str) -> dict:
     return avail.set_index("criterion").loc[criterion].to_dict()
 
@@ -225,8 +252,11 @@ def test_availability_thin_export():
     assert _row(avail, "tenure")["available"] and _row(avail, "amount")["available"]
     assert _row(avail, "margin") == {"available": False, "method": "", "missing": "transactions.cost"}
     assert _row(avail, "product_lines")["missing"] == "transactions.product_line"
-    assert _row(avail, "solvency") == {"available": False, "method": "",
-                                       "missing": "payments.due_date, payments.paid_date, transactions.invoice_id"}
+    assert _row(avail, "solvency") == {
+        "available": False,
+        "method": "",
+        "missing": "payments.due_date, payments.paid_date, transactions.invoice_id",
+    }
     assert _row(avail, "size")["missing"] == "clients.employees"
     # Potential is always estimated; with nothing to go on, from all clients.
     assert _row(avail, "potential")["available"]
@@ -235,8 +265,9 @@ def test_availability_thin_export():
 
 def test_availability_column_present_but_empty_counts_as_missing():
     tables = {
-        "transactions": pd.DataFrame({"client_id": ["a"], "date": [pd.Timestamp("2025-01-01")], "amount": [1.0],
-                                      "cost": [np.nan]}),
+        "transactions": pd.DataFrame(
+            {"client_id": ["a"], "date": [pd.Timestamp("2025-01-01")], "amount": [1.0], "cost": [np.nan]}
+        ),
         "clients": pd.DataFrame({"client_id": ["a"], "employees": [10.0], "potential_score": [np.nan]}),
     }
     avail = availability(tables)
@@ -247,12 +278,22 @@ def test_availability_column_present_but_empty_counts_as_missing():
 
 def test_availability_full_export():
     tables = {
-        "transactions": pd.DataFrame({"client_id": ["a"], "date": [pd.Timestamp("2025-01-01")], "amount": [1.0],
-                                      "cost": [0.5], "product_line": ["X"], "invoice_id": ["i1"]}),
-        "clients": pd.DataFrame({"client_id": ["a"], "employees": [10.0], "region": ["N"], "industry": ["R"],
-                                 "potential_score": [5.0]}),
-        "payments": pd.DataFrame({"invoice_id": ["i1"], "due_date": [pd.Timestamp("2025-02-01")],
-                                  "paid_date": [pd.Timestamp("2025-02-01")]}),
+        "transactions": pd.DataFrame(
+            {
+                "client_id": ["a"],
+                "date": [pd.Timestamp("2025-01-01")],
+                "amount": [1.0],
+                "cost": [0.5],
+                "product_line": ["X"],
+                "invoice_id": ["i1"],
+            }
+        ),
+        "clients": pd.DataFrame(
+            {"client_id": ["a"], "employees": [10.0], "region": ["N"], "industry": ["R"], "potential_score": [5.0]}
+        ),
+        "payments": pd.DataFrame(
+            {"invoice_id": ["i1"], "due_date": [pd.Timestamp("2025-02-01")], "paid_date": [pd.Timestamp("2025-02-01")]}
+        ),
     }
     avail = availability(tables)
     assert avail["available"].all()
@@ -262,13 +303,19 @@ def test_availability_full_export():
 
 # --------------------------------------------------------------------------- the window's last day
 
+
 def test_last_day_lines_with_a_time_are_in_the_window():
     from workbench.intake import analysis_period
 
     # Intake keeps the time of day of a timestamped export ("2025-12-31 15:30").
-    tx = pd.DataFrame({"client_id": ["a", "a"], "amount": [100.0, 50.0],
-                       "date": pd.to_datetime(["2025-06-01 10:00", "2025-12-31 15:30"])})
-    start, end = analysis_period(tx)                  # as_of defaults to the last transaction's day
+    tx = pd.DataFrame(
+        {
+            "client_id": ["a", "a"],
+            "amount": [100.0, 50.0],
+            "date": pd.to_datetime(["2025-06-01 10:00", "2025-12-31 15:30"]),
+        }
+    )
+    start, end = analysis_period(tx)  # as_of defaults to the last transaction's day
     out = client_criteria(pd.DataFrame({"client_id": ["a"]}), tx, start=start, end=end)
     # Both lines fall on days of the window: 100 + 50 revenue, two invoices, last bought on the last day.
     assert out.loc[0, "revenue"] == 150

@@ -1,4 +1,5 @@
 """Tests for the synthetic demo company (workbench.demo)."""
+
 from __future__ import annotations
 
 
@@ -14,8 +15,12 @@ ROLES = {"head_of_sales", "key_account_manager", "farmer", "hunter"}
 
 def _read(paths) -> dict[str, pd.DataFrame]:
     return {
-        "clients": pd.read_csv(paths["clients"], dtype={"INN": str, "Manager": str}, keep_default_na=False,
-                               na_values={"Annual revenue": [""]}),
+        "clients": pd.read_csv(
+            paths["clients"],
+            dtype={"INN": str, "Manager": str},
+            keep_default_na=False,
+            na_values={"Annual revenue": [""]},
+        ),
         "lines": pd.read_csv(paths["transactions"], parse_dates=["Date"]),
         "payments": pd.read_csv(paths["payments"], dtype=str, keep_default_na=False),
         "team": pd.read_excel(paths["team"], sheet_name="Team"),
@@ -39,8 +44,19 @@ def test_files_and_columns(demo):
     paths, d = demo
     assert set(paths) == {"clients", "transactions", "payments", "team"}
     assert all(p.exists() for p in paths.values())
-    assert list(d["clients"].columns) == ["Client ID", "Company", "INN", "Region", "Industry", "Employees",
-                                          "Annual revenue", "Channel", "Division", "Manager", "CRM status"]
+    assert list(d["clients"].columns) == [
+        "Client ID",
+        "Company",
+        "INN",
+        "Region",
+        "Industry",
+        "Employees",
+        "Annual revenue",
+        "Channel",
+        "Division",
+        "Manager",
+        "CRM status",
+    ]
     assert list(d["lines"].columns) == ["Invoice", "Client ID", "Date", "Product line", "Amount", "Cost"]
     assert list(d["payments"].columns) == ["Invoice", "Due date", "Paid date", "Amount"]
     assert list(d["team"].columns) == ["Manager", "Name", "Role", "Division", "Capacity"]
@@ -50,14 +66,17 @@ def test_client_fields(demo):
     c = demo[1]["clients"]
     assert len(c) == 600 and c["Client ID"].is_unique and c["Company"].is_unique
     assert c["INN"].str.fullmatch(r"\d{10}").all() and c["INN"].is_unique
-    assert c["INN"].str.startswith("0").any()          # leading zeros survive the CSV round trip
+    assert c["INN"].str.startswith("0").any()  # leading zeros survive the CSV round trip
     assert c["Employees"].between(5, 20000).all()
     assert 0.05 <= c["Annual revenue"].isna().mean() <= 0.15
     assert c["Region"].nunique() == 8 and c["Industry"].nunique() == 8
     assert set(c["Channel"]) == {"Direct", "Distributor", "E-commerce"}
     assert set(c["Division"]) == {"Corporate", "Regional"}
     # Corporate clients are the large ones.
-    assert c.loc[c.Division == "Corporate", "Employees"].median() > 3 * c.loc[c.Division == "Regional", "Employees"].median()
+    assert (
+        c.loc[c.Division == "Corporate", "Employees"].median()
+        > 3 * c.loc[c.Division == "Regional", "Employees"].median()
+    )
     rev = c["Annual revenue"].dropna()
     assert np.corrcoef(np.log(rev), np.log(c.loc[rev.index, "Employees"]))[0, 1] > 0.6
 
@@ -150,10 +169,10 @@ def test_payments_cover_invoices(demo):
     terms = (pd.to_datetime(pay["Due date"]).to_numpy() - inv_date) / np.timedelta64(1, "D")
     assert set(np.unique(terms)) <= {14, 30, 60}
     paid = pay["Paid date"] != ""
-    assert 0.9 <= paid.mean() < 1                       # most paid, some open
+    assert 0.9 <= paid.mean() < 1  # most paid, some open
     delay = (pd.to_datetime(pay.loc[paid, "Paid date"]) - pd.to_datetime(pay.loc[paid, "Due date"])).dt.days
-    assert (delay <= 0).mean() > 0.5                    # most on time
-    assert 0.05 <= (delay >= 20).mean() <= 0.35         # a minority chronically late
+    assert (delay <= 0).mean() > 0.5  # most on time
+    assert 0.05 <= (delay >= 20).mean() <= 0.35  # a minority chronically late
     assert (pd.to_datetime(pay.loc[paid, "Paid date"]) <= END).all()
 
 

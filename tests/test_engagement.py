@@ -1,4 +1,5 @@
 """End to end: a reduced demo engagement through papermill to HTML and PDF, in both languages."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,14 @@ from workbench.report import assert_self_contained
 pytestmark = pytest.mark.e2e
 STEP_H2 = re.compile(r"<h2[^>]*\bid=\"step-(\w+)\"")
 
-RU_HEADINGS = ["1. Цель", "2. Критерии", "3. Группировка", "4. Приоритеты", "5. Алгоритмы работы",
-               "6. Распределение ресурсов продаж"]
+RU_HEADINGS = [
+    "1. Цель",
+    "2. Критерии",
+    "3. Группировка",
+    "4. Приоритеты",
+    "5. Алгоритмы работы",
+    "6. Распределение ресурсов продаж",
+]
 
 
 def _demo_engagement(path: Path, **config_changes) -> Path:
@@ -91,7 +98,14 @@ def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):
 
 def test_english_pdf_has_the_same_sections(demo_runs):
     text = _pdf_text(demo_runs["en"].pdf)
-    for heading in ["1. Goal", "2. Criteria", "3. Grouping", "4. Priorities", "5. Work playbooks", "6. Allocation of sales resources"]:
+    for heading in [
+        "1. Goal",
+        "2. Criteria",
+        "3. Grouping",
+        "4. Priorities",
+        "5. Work playbooks",
+        "6. Allocation of sales resources",
+    ]:
         assert heading in text, heading
 
 
@@ -133,12 +147,12 @@ def test_thin_export_still_reaches_a_report(tmp_path):
     result = run(_thin_engagement(tmp_path), progress=lambda _: None, pdf=False)
     html = result.html.read_text(encoding="utf-8")
     assert re.findall(STEP_H2, html) == list(STEPS)
-    assert "profitability is based on revenue" in html          # goal: no cost
-    assert "needs transactions.product_line" in html             # goal: no product line
-    assert "needs payments.due_date" in html                     # criteria: no solvency
+    assert "profitability is based on revenue" in html  # goal: no cost
+    assert "needs transactions.product_line" in html  # goal: no product line
+    assert "needs payments.due_date" in html  # criteria: no solvency
     assert "ABCDE classes use revenue as profitability" in html  # grouping
-    assert "no sales division" in html                           # priorities
-    assert "No team was given" in html                           # allocation
+    assert "no sales division" in html  # priorities
+    assert "No team was given" in html  # allocation
 
 
 def test_a_failing_step_names_step_and_cell_and_keeps_the_notebook(tmp_path):
@@ -192,7 +206,9 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell():
         assert sum("parameters" in c["metadata"].get("tags", []) for c in nb["cells"]) == 1, path.name
         assert nb["metadata"]["kernelspec"]["name"] == "python3" and nb["metadata"]["language_info"]["name"] == "python"
         for cell in code:
-            assert not re.search(r"^\s*(def|class) ", "".join(cell["source"]), re.M), f"{path.name}: logic belongs in the package"
+            assert not re.search(r"^\s*(def|class) ", "".join(cell["source"]), re.M), (
+                f"{path.name}: logic belongs in the package"
+            )
 
 
 def test_kernels_that_do_not_cluster_do_not_import_scikit_learn():
@@ -211,8 +227,14 @@ def test_analyst_switches_grouping_to_kmeans_in_the_notebook(demo_runs, tmp_path
     run_dir = tmp_path / "run"  # a copy, so the other tests keep their run
     shutil.copytree(demo_runs["en"].run_dir, run_dir)
     out = tmp_path / "03-grouping.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / NOTEBOOK_FILES["grouping"]), str(out), cwd=str(NOTEBOOKS), kernel_name="python3",
-                        progress_bar=False, parameters={"run_dir": str(run_dir), "method": "kmeans", "n_clusters": 4})
+    pm.execute_notebook(
+        str(NOTEBOOKS / NOTEBOOK_FILES["grouping"]),
+        str(out),
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+        parameters={"run_dir": str(run_dir), "method": "kmeans", "n_clusters": 4},
+    )
     segments = pd.read_parquet(run_dir / "artifacts" / "grouping" / "segments.parquet")
     assert {"K1", "K2", "K3", "K4"} <= set(segments["segment"])
     assert not set("ABCDE") & set(segments["segment"])

@@ -1,4 +1,5 @@
 """Step 1 — goal: weights of the goal, product lines and client concentration, by hand."""
+
 from __future__ import annotations
 
 import math
@@ -12,26 +13,31 @@ from workbench.goal import concentration, product_lines, resolve_goal
 
 # --------------------------------------------------------------------------- resolve_goal
 
+
 def test_catalogue_goal_weights_sum_to_one():
     goal = resolve_goal("grow_margin_key_clients")
     assert goal.name == "grow_margin_key_clients"
-    assert goal.weights == pytest.approx({"margin_share": 0.4, "margin_pct": 0.2, "headroom_share": 0.3, "frequency": 0.1})
+    assert goal.weights == pytest.approx(
+        {"margin_share": 0.4, "margin_pct": 0.2, "headroom_share": 0.3, "frequency": 0.1}
+    )
     assert sum(goal.weights.values()) == pytest.approx(1)
 
 
 def test_override_merges_and_renormalises():
     # 0.9 + 0.2 + 0.3 + 0.1 = 1.5, each divided by 1.5.
     goal = resolve_goal("grow_margin_key_clients", {"margin_share": 0.9})
-    assert goal.weights == pytest.approx({"margin_share": 0.6, "margin_pct": 2 / 15, "headroom_share": 0.2,
-                                          "frequency": 1 / 15})
+    assert goal.weights == pytest.approx(
+        {"margin_share": 0.6, "margin_pct": 2 / 15, "headroom_share": 0.2, "frequency": 1 / 15}
+    )
 
 
 def test_override_adds_a_metric_and_zero_removes_one():
     # acquire_smb: smb 0.40, headroom 0.35, margin_pct 0.15, frequency 0.10;
     # frequency -> 0 (dropped), revenue_share 0.1 added: total 0.40 + 0.35 + 0.15 + 0.10 = 1.0.
     goal = resolve_goal("acquire_smb", {"frequency": 0, "revenue_share": 0.1})
-    assert goal.weights == pytest.approx({"smb_share": 0.4, "headroom_share": 0.35, "margin_pct": 0.15,
-                                          "revenue_share": 0.1})
+    assert goal.weights == pytest.approx(
+        {"smb_share": 0.4, "headroom_share": 0.35, "margin_pct": 0.15, "revenue_share": 0.1}
+    )
     assert "frequency" not in goal.weights
 
 
@@ -54,27 +60,31 @@ def test_new_product_line_is_carried():
     goal = resolve_goal("cross_sell_new_line", new_product_line="Sensors")
     assert goal.new_product_line == "Sensors"
     assert goal.to_dict()["weights"] == pytest.approx(
-        {"new_line_gap": 0.4, "revenue_share": 0.2, "frequency": 0.2, "margin_share": 0.2})
+        {"new_line_gap": 0.4, "revenue_share": 0.2, "frequency": 0.2, "margin_share": 0.2}
+    )
 
 
 # --------------------------------------------------------------------------- product_lines
+
 
 def _lines() -> pd.DataFrame:
     # X: 600 + 400 = 1000 revenue, cost 400 + 200 -> margin 400, clients c1, c2
     # Y: 300, cost 100 -> margin 200, client c1
     # Z: 120 + 80 = 200, cost 60 + 40 -> margin 100, client c3 (twice)
     # Totals: revenue 1500, margin 700.
-    return pd.DataFrame({
-        "client_id": ["c1", "c2", "c1", "c3", "c3"],
-        "product_line": ["X", "X", "Y", "Z", "Z"],
-        "amount": [600.0, 400.0, 300.0, 120.0, 80.0],
-        "cost": [400.0, 200.0, 100.0, 60.0, 40.0],
-    })
+    return pd.DataFrame(
+        {
+            "client_id": ["c1", "c2", "c1", "c3", "c3"],
+            "product_line": ["X", "X", "Y", "Z", "Z"],
+            "amount": [600.0, 400.0, 300.0, 120.0, 80.0],
+            "cost": [400.0, 200.0, 100.0, 60.0, 40.0],
+        }
+    )
 
 
 def test_product_lines_by_hand():
     out = product_lines(_lines())
-    assert list(out["product_line"]) == ["X", "Y", "Z"]            # largest revenue first
+    assert list(out["product_line"]) == ["X", "Y", "Z"]  # largest revenue first
     assert list(out["revenue"]) == [1000, 300, 200]
     assert list(out["margin"]) == [400, 200, 100]
     assert list(out["clients"]) == [2, 1, 1]
@@ -98,18 +108,30 @@ def test_product_lines_none_without_product_line():
 
 def test_product_lines_missing_line_grouped_as_none():
     lines = _lines()
-    lines.loc[2, "product_line"] = None           # Y's only line: 300
+    lines.loc[2, "product_line"] = None  # Y's only line: 300
     out = product_lines(lines).set_index("product_line")
     assert out.loc["(none)", "revenue"] == 300
 
 
 # --------------------------------------------------------------------------- concentration
 
+
 def _ten_clients() -> pd.DataFrame:
     # Revenue per client: 500 (two lines), 200, 150, 50, 30, 20, 20, 10, 10, 10 = 1000,
     # plus a client with zero net revenue (a sale and its refund), left out.
-    amounts = {"a": [300, 200], "b": [200], "c": [150], "d": [50], "e": [30], "f": [20], "g": [20],
-               "h": [10], "i": [10], "j": [10], "z": [40, -40]}
+    amounts = {
+        "a": [300, 200],
+        "b": [200],
+        "c": [150],
+        "d": [50],
+        "e": [30],
+        "f": [20],
+        "g": [20],
+        "h": [10],
+        "i": [10],
+        "j": [10],
+        "z": [40, -40],
+    }
     rows = [(cid, float(v)) for cid, values in amounts.items() for v in values]
     return pd.DataFrame(rows, columns=["client_id", "amount"])
 

@@ -1,4 +1,5 @@
 """Step 3 — grouping: the ABCDE rule and KMeans on toy bases worked out by hand."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,19 +19,22 @@ from workbench.grouping import ABCDEClassifier, segment, segment_abcde, segment_
 #                      pos 4.5 -> 500 + 0.5 * (600 - 500) = 550
 # The E client (-5, 2000) is left out of the base, or the potential median
 # would move to 600.
-TEN = np.array([
-    [90, 1000],   # >= 72 and >= 550            -> A
-    [80, 200],    # >= 72 but potential low     -> B
-    [70, 900],    # < 72, >= 45                 -> B
-    [60, 300],    # >= 45                       -> B
-    [50, 600],    # >= 45                       -> B
-    [40, 800],    # < 45, potential >= 550      -> C
-    [30, 100],    # < 45, < 550                 -> D
-    [20, 700],    #                             -> C
-    [10, 400],    #                             -> D
-    [0, 500],     # 500 < 550                   -> D
-    [-5, 2000],   # negative profit             -> E
-], dtype=float)
+TEN = np.array(
+    [
+        [90, 1000],  # >= 72 and >= 550            -> A
+        [80, 200],  # >= 72 but potential low     -> B
+        [70, 900],  # < 72, >= 45                 -> B
+        [60, 300],  # >= 45                       -> B
+        [50, 600],  # >= 45                       -> B
+        [40, 800],  # < 45, potential >= 550      -> C
+        [30, 100],  # < 45, < 550                 -> D
+        [20, 700],  #                             -> C
+        [10, 400],  #                             -> D
+        [0, 500],  # 500 < 550                   -> D
+        [-5, 2000],  # negative profit             -> E
+    ],
+    dtype=float,
+)
 TEN_CLASSES = ["A", "B", "B", "B", "B", "C", "D", "C", "D", "D", "E"]
 
 
@@ -57,12 +61,14 @@ def test_predict_new_points_uses_learned_thresholds():
     # Thresholds from the fit: top profit 72, high profit 45, high potential 550;
     # a value equal to a threshold counts as reaching it.
     model = ABCDEClassifier().fit(TEN)
-    new = [[72, 550],     # A (both on the threshold)
-           [72, 549],     # B (potential just below)
-           [45, 0],       # B (high profit on the threshold)
-           [44.9, 551],   # C
-           [44.9, 549],   # D
-           [0, 0]]        # D
+    new = [
+        [72, 550],  # A (both on the threshold)
+        [72, 549],  # B (potential just below)
+        [45, 0],  # B (high profit on the threshold)
+        [44.9, 551],  # C
+        [44.9, 549],  # D
+        [0, 0],
+    ]  # D
     assert list(model.classes_[model.predict(new)]) == ["A", "B", "B", "C", "D", "D"]
 
 
@@ -86,7 +92,7 @@ def test_sklearn_contract_get_params_and_clone():
     model.fit(TEN)
     copy = clone(model)
     assert copy.get_params() == {"top_profit_quantile": 0.9, "high_quantile": 0.3}
-    assert not hasattr(copy, "labels_")   # clone gives an unfitted estimator
+    assert not hasattr(copy, "labels_")  # clone gives an unfitted estimator
     with pytest.raises(NotFittedError):
         copy.predict(TEN)
     model.set_params(high_quantile=0.5)
@@ -105,6 +111,7 @@ def test_wrong_number_of_columns_raises():
 
 
 # --------------------------------------------------------------------------- within channel
+
 
 def _criteria() -> pd.DataFrame:
     """Two channels of five active clients each, plus one lost and one potential client.
@@ -202,10 +209,10 @@ def test_segment_unknown_method_raises():
 
 # --------------------------------------------------------------------------- kmeans
 
+
 def _blobs() -> pd.DataFrame:
     # Three big clients (revenue ~1000, margin ~300), three small (~10, ~3), one lost.
-    rows = [("b1", 1000, 300), ("b2", 1100, 320), ("b3", 950, 290),
-            ("s1", 10, 3), ("s2", 12, 4), ("s3", 9, 2)]
+    rows = [("b1", 1000, 300), ("b2", 1100, 320), ("b3", 950, 290), ("s1", 10, 3), ("s2", 12, 4), ("s3", 9, 2)]
     df = pd.DataFrame(rows, columns=["client_id", "revenue", "margin"]).astype({"revenue": float, "margin": float})
     df["status"] = "active"
     lost = pd.DataFrame({"client_id": ["x1"], "revenue": [0.0], "margin": [0.0], "status": ["lost"]})

@@ -1,4 +1,5 @@
 """Report language: catalogues in step, numbers written for the locale."""
+
 import datetime as dt
 
 import pytest
@@ -30,7 +31,12 @@ def test_numbers_money_percentages_and_dates_follow_the_locale():
 def test_short_money_on_axes_is_never_ambiguous():
     en = Translator("en")
     # 1.5 bn must not round to "2 bn" next to a real 2 bn tick.
-    assert [en.money_short(v, None) for v in (5e8, 1e9, 1.5e9, 2e9)] == ["500\u00a0mn", "1\u00a0bn", "1.5\u00a0bn", "2\u00a0bn"]
+    assert [en.money_short(v, None) for v in (5e8, 1e9, 1.5e9, 2e9)] == [
+        "500\u00a0mn",
+        "1\u00a0bn",
+        "1.5\u00a0bn",
+        "2\u00a0bn",
+    ]
     assert Translator("ru").money_short(2.5e6) == "2,5\u00a0млн"
 
 

@@ -1,4 +1,5 @@
 """Intake: CRM exports in CSV, Excel and Parquet into canonical tables; bad rows rejected with a reason."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,22 +20,25 @@ def _canonical(path, table="transactions", **source):
 
 
 def _rejected(bad: pd.DataFrame) -> list[tuple]:
-    return sorted(bad[["file", "row", "column", "value", "reason"]].itertuples(index=False, name=None),
-                  key=lambda r: r[1])
+    return sorted(
+        bad[["file", "row", "column", "value", "reason"]].itertuples(index=False, name=None), key=lambda r: r[1]
+    )
 
 
 # --------------------------------------------------------------------------- one file
 
+
 def test_csv_bad_rows_rejected_with_reasons(tmp_path):
     path = tmp_path / "lines.csv"
     path.write_text(
-        "Client ID,Date,Sum,Cost\n"       # spreadsheet row 1
-        "K1,2025-01-15,100.5,60\n"        # row 2: fine
-        "K2,not-a-date,200,100\n"         # row 3: bad date
-        "K3,2025-02-01,abc,10\n"          # row 4: bad amount
-        "K4,2025-02-03,50,20\n"           # row 5: fine
-        ",2025-02-05,70,30\n",            # row 6: no client
-        encoding="utf-8")
+        "Client ID,Date,Sum,Cost\n"  # spreadsheet row 1
+        "K1,2025-01-15,100.5,60\n"  # row 2: fine
+        "K2,not-a-date,200,100\n"  # row 3: bad date
+        "K3,2025-02-01,abc,10\n"  # row 4: bad amount
+        "K4,2025-02-03,50,20\n"  # row 5: fine
+        ",2025-02-05,70,30\n",  # row 6: no client
+        encoding="utf-8",
+    )
     df, bad = _canonical(path, columns=LINE_COLUMNS)
     assert _rejected(bad) == [
         ("lines.csv", 3, "date", "not-a-date", "not a date"),
@@ -54,44 +58,51 @@ def test_csv_decimal_comma_and_thousands_space(tmp_path):
     path = tmp_path / "lines_ru.csv"
     path.write_text(
         "Клиент;Дата;Сумма\n"
-        "K1;31.12.2025;1 234,50\n"             # space as thousands separator
-        "K2;01.02.2025;1.234,5\n"              # dot as thousands separator
-        "K3;15.03.2025;1\u00a0500,25\n"        # non-breaking space, as Excel writes it
+        "K1;31.12.2025;1 234,50\n"  # space as thousands separator
+        "K2;01.02.2025;1.234,5\n"  # dot as thousands separator
+        "K3;15.03.2025;1\u00a0500,25\n"  # non-breaking space, as Excel writes it
         "K4;16.03.2025;0,75\n"
         "K5;17.03.2025;2 000\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     columns = {"client_id": "Клиент", "date": "Дата", "amount": "Сумма"}
     df, bad = _canonical(path, columns=columns, sep=";", decimal=",", date_format="%d.%m.%Y")
     assert bad.empty
     assert df["amount"].tolist() == [1234.5, 1234.5, 1500.25, 0.75, 2000.0]
-    assert df["date"].tolist() == [pd.Timestamp(d) for d in ("2025-12-31", "2025-02-01", "2025-03-15", "2025-03-16",
-                                                             "2025-03-17")]
+    assert df["date"].tolist() == [
+        pd.Timestamp(d) for d in ("2025-12-31", "2025-02-01", "2025-03-15", "2025-03-16", "2025-03-17")
+    ]
 
 
 def test_date_format_in_the_reason(tmp_path):
     path = tmp_path / "lines.csv"
     path.write_text("Client ID,Date,Sum\nK1,2025-12-31,1\n", encoding="utf-8")
-    _, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"},
-                        date_format="%d.%m.%Y")
+    _, bad = _canonical(
+        path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"}, date_format="%d.%m.%Y"
+    )
     assert _rejected(bad) == [("lines.csv", 2, "date", "2025-12-31", "not a date in format %d.%m.%Y")]
 
 
 def test_xlsx_with_sheet_and_bad_rows(tmp_path):
     path = tmp_path / "lines.xlsx"
-    raw = pd.DataFrame({
-        "Client ID": [101, 102, 103, 104],                                      # numbers in Excel
-        "Date": [dt.datetime(2025, 1, 15), dt.datetime(2025, 1, 16), "31/02/2025", dt.datetime(2025, 1, 18)],
-        "Sum": [100.5, "12x", 30, 40],
-        "Cost": [50, 5, 10, 20],
-    })
+    raw = pd.DataFrame(
+        {
+            "Client ID": [101, 102, 103, 104],  # numbers in Excel
+            "Date": [dt.datetime(2025, 1, 15), dt.datetime(2025, 1, 16), "31/02/2025", dt.datetime(2025, 1, 18)],
+            "Sum": [100.5, "12x", 30, 40],
+            "Cost": [50, 5, 10, 20],
+        }
+    )
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"x": [1]}).to_excel(writer, sheet_name="Notes", index=False)
         raw.to_excel(writer, sheet_name="Lines", index=False)
     df, bad = _canonical(path, columns=LINE_COLUMNS, sheet="Lines")
     # Header is row 1: 102 is on row 3, 103 (31 February) on row 4.
-    assert _rejected(bad) == [("lines.xlsx", 3, "amount", "12x", "not a number"),
-                              ("lines.xlsx", 4, "date", "31/02/2025", "not a date")]
-    assert df["client_id"].tolist() == ["101", "104"]                          # ids are text
+    assert _rejected(bad) == [
+        ("lines.xlsx", 3, "amount", "12x", "not a number"),
+        ("lines.xlsx", 4, "date", "31/02/2025", "not a date"),
+    ]
+    assert df["client_id"].tolist() == ["101", "104"]  # ids are text
     assert df["amount"].tolist() == [100.5, 40.0]
     assert df["cost"].tolist() == [50.0, 20.0]
     assert df["date"].tolist() == [pd.Timestamp("2025-01-15"), pd.Timestamp("2025-01-18")]
@@ -101,8 +112,9 @@ def test_xlsx_with_sheet_and_bad_rows(tmp_path):
 def test_xlsx_number_cells_unaffected_by_decimal_comma(tmp_path):
     # A Russian export: some amounts are numbers, some text with a decimal comma.
     path = tmp_path / "lines.xlsx"
-    pd.DataFrame({"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15)] * 2,
-                  "Sum": [100.5, "1 234,5"]}).to_excel(path, index=False)
+    pd.DataFrame(
+        {"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15)] * 2, "Sum": [100.5, "1 234,5"]}
+    ).to_excel(path, index=False)
     df, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"}, decimal=",")
     assert bad.empty
     assert df["amount"].tolist() == [100.5, 1234.5]
@@ -111,21 +123,25 @@ def test_xlsx_number_cells_unaffected_by_decimal_comma(tmp_path):
 def test_xlsx_date_cells_unaffected_by_date_format(tmp_path):
     # Some dates are date cells, some text in the export's format.
     path = tmp_path / "lines.xlsx"
-    pd.DataFrame({"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15), "16.01.2025"],
-                  "Sum": [1, 2]}).to_excel(path, index=False)
-    df, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"},
-                         date_format="%d.%m.%Y")
+    pd.DataFrame({"Client ID": ["K1", "K2"], "Date": [dt.datetime(2025, 1, 15), "16.01.2025"], "Sum": [1, 2]}).to_excel(
+        path, index=False
+    )
+    df, bad = _canonical(
+        path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"}, date_format="%d.%m.%Y"
+    )
     assert bad.empty
     assert df["date"].tolist() == [pd.Timestamp("2025-01-15"), pd.Timestamp("2025-01-16")]
 
 
 def test_parquet_typed_columns(tmp_path):
     path = tmp_path / "lines.parquet"
-    pd.DataFrame({
-        "Client ID": ["K1", "K2", "K3"],
-        "Date": pd.to_datetime(["2025-01-15", "2025-01-16", "2025-01-17"]),
-        "Sum": [100.5, None, 30.0],
-    }).to_parquet(path)
+    pd.DataFrame(
+        {
+            "Client ID": ["K1", "K2", "K3"],
+            "Date": pd.to_datetime(["2025-01-15", "2025-01-16", "2025-01-17"]),
+            "Sum": [100.5, None, 30.0],
+        }
+    ).to_parquet(path)
     df, bad = _canonical(path, columns={"client_id": "Client ID", "date": "Date", "amount": "Sum"})
     assert df["client_id"].tolist() == ["K1", "K3"]
     assert df["amount"].tolist() == [100.5, 30.0]
@@ -139,7 +155,7 @@ def test_canonical_names_need_no_mapping(tmp_path):
     path.write_text("client_id,date,amount\n007,2025-01-15,10\n", encoding="utf-8")
     df, bad = _canonical(path)
     assert bad.empty and df["amount"].tolist() == [10.0]
-    assert df["client_id"].tolist() == ["007"]                    # leading zeros kept
+    assert df["client_id"].tolist() == ["007"]  # leading zeros kept
 
 
 def test_mapped_column_absent_names_file_column_and_nearest(tmp_path):
@@ -172,39 +188,43 @@ def test_unsupported_and_missing_file(tmp_path):
 
 # --------------------------------------------------------------------------- the engagement
 
+
 def _write(tmp_path, name, text):
     (tmp_path / name).write_text(text, encoding="utf-8")
 
 
 def _config(**data):
-    raw = {"engagement": {"company": "Acme"},
-           "data": {"transactions": {"file": "lines.csv", "columns": LINE_COLUMNS}, **data}}
+    raw = {
+        "engagement": {"company": "Acme"},
+        "data": {"transactions": {"file": "lines.csv", "columns": LINE_COLUMNS}, **data},
+    }
     return parse_config(raw)
 
 
 @pytest.fixture()
 def engagement_dir(tmp_path):
-    _write(tmp_path, "lines.csv",
-           "Invoice,Client ID,Date,Sum,Cost\n"
-           "I1,K1,2025-01-15,100,60\n"          # row 2
-           "I2,K2,2025-02-15,200,100\n"         # row 3
-           "I3,K9,2025-03-15,300,100\n"         # row 4: K9 is not in the clients file
-           "I4,K3,2025-12-31,50,10\n")          # row 5
-    _write(tmp_path, "clients.csv",
-           "ID,Company,Channel\n"
-           "K1,Alpha,Direct\n"                  # row 2
-           "K2,Beta,Web\n"                      # row 3
-           "K2,Beta again,Web\n"                # row 4: duplicate
-           "K3,Gamma,Direct\n")                 # row 5
-    _write(tmp_path, "team.csv",
-           "Manager,Role,Load\n"
-           "M1,Key account manager,1\n"
-           "M2,  Farmer ,0.5\n"
-           "M3,head-of-sales,\n")
-    _write(tmp_path, "pay.csv",
-           "Invoice,Due,Paid\n"
-           "I1,2025-02-15,2025-02-20\n"
-           "I7,2025-03-15,\n")                  # row 3: no such invoice
+    _write(
+        tmp_path,
+        "lines.csv",
+        "Invoice,Client ID,Date,Sum,Cost\n"
+        "I1,K1,2025-01-15,100,60\n"  # row 2
+        "I2,K2,2025-02-15,200,100\n"  # row 3
+        "I3,K9,2025-03-15,300,100\n"  # row 4: K9 is not in the clients file
+        "I4,K3,2025-12-31,50,10\n",
+    )  # row 5
+    _write(
+        tmp_path,
+        "clients.csv",
+        "ID,Company,Channel\n"
+        "K1,Alpha,Direct\n"  # row 2
+        "K2,Beta,Web\n"  # row 3
+        "K2,Beta again,Web\n"  # row 4: duplicate
+        "K3,Gamma,Direct\n",
+    )  # row 5
+    _write(tmp_path, "team.csv", "Manager,Role,Load\nM1,Key account manager,1\nM2,  Farmer ,0.5\nM3,head-of-sales,\n")
+    _write(
+        tmp_path, "pay.csv", "Invoice,Due,Paid\nI1,2025-02-15,2025-02-20\nI7,2025-03-15,\n"
+    )  # row 3: no such invoice
     return tmp_path
 
 
@@ -224,7 +244,7 @@ def test_load_tables_relations(engagement_dir):
     }
     clients = intake.tables["clients"]
     assert clients["client_id"].tolist() == ["K1", "K2", "K3"]
-    assert clients.loc[clients["client_id"] == "K2", "name"].item() == "Beta"     # the first row kept
+    assert clients.loc[clients["client_id"] == "K2", "name"].item() == "Beta"  # the first row kept
     assert intake.tables["transactions"]["client_id"].tolist() == ["K1", "K2", "K3"]
     assert intake.tables["payments"]["invoice_id"].tolist() == ["I1"]
     assert "_row" not in intake.tables["transactions"]
@@ -245,15 +265,20 @@ def test_team_roles_normalised(engagement_dir):
     intake = load_tables(_config(transactions=LINES, team=TEAM), engagement_dir)
     team = intake.tables["team"]
     assert team["role"].tolist() == ["key_account_manager", "farmer", "head_of_sales"]
-    assert team["capacity"].tolist() == [1.0, 0.5, 1.0]          # empty capacity -> 1
+    assert team["capacity"].tolist() == [1.0, 0.5, 1.0]  # empty capacity -> 1
 
 
 def test_team_from_the_config(engagement_dir):
-    raw = {"engagement": {"company": "Acme"}, "data": {"transactions": LINES},
-           "team": [{"manager_id": "M1", "role": "hunter"}, {"manager_id": "M2", "role": "farmer", "capacity": 0.5}]}
+    raw = {
+        "engagement": {"company": "Acme"},
+        "data": {"transactions": LINES},
+        "team": [{"manager_id": "M1", "role": "hunter"}, {"manager_id": "M2", "role": "farmer", "capacity": 0.5}],
+    }
     intake = load_tables(parse_config(raw), engagement_dir)
     assert intake.tables["team"][["manager_id", "role", "capacity"]].values.tolist() == [
-        ["M1", "hunter", 1.0], ["M2", "farmer", 0.5]]
+        ["M1", "hunter", 1.0],
+        ["M2", "farmer", 0.5],
+    ]
 
 
 def test_unknown_role_raises(engagement_dir):
@@ -270,6 +295,7 @@ def test_all_lines_rejected_raises(engagement_dir):
 
 # --------------------------------------------------------------------------- the period
 
+
 def test_analysis_period_defaults_to_the_last_transaction():
     tx = pd.DataFrame({"date": pd.to_datetime(["2024-03-01 00:00", "2025-12-31 15:30"])})
     # Twelve months up to 2025-12-31: 2024-12-31 + 1 day.
@@ -279,10 +305,14 @@ def test_analysis_period_defaults_to_the_last_transaction():
 def test_analysis_period_with_as_of_and_lookback():
     tx = pd.DataFrame({"date": pd.to_datetime(["2025-12-31"])})
     # 2025-03-31 minus one month is 2025-02-28 (month end), plus a day: 2025-03-01.
-    assert analysis_period(tx, as_of="2025-03-31", lookback_months=1) == (pd.Timestamp("2025-03-01"),
-                                                                          pd.Timestamp("2025-03-31"))
-    assert analysis_period(tx, as_of=dt.date(2025, 6, 30), lookback_months=6) == (pd.Timestamp("2024-12-31"),
-                                                                                  pd.Timestamp("2025-06-30"))
+    assert analysis_period(tx, as_of="2025-03-31", lookback_months=1) == (
+        pd.Timestamp("2025-03-01"),
+        pd.Timestamp("2025-03-31"),
+    )
+    assert analysis_period(tx, as_of=dt.date(2025, 6, 30), lookback_months=6) == (
+        pd.Timestamp("2024-12-31"),
+        pd.Timestamp("2025-06-30"),
+    )
 
 
 def test_wrong_encoding_says_how_to_fix_it(tmp_path):
@@ -301,9 +331,15 @@ def test_summary_counts_exact_duplicates_and_keeps_them(tmp_path):
     from workbench.config import parse_config
     from workbench.intake import load_tables
 
-    (tmp_path / "lines.csv").write_text("c,d,a\nK1,2025-01-01,10\nK1,2025-01-01,10\nK2,2025-01-02,5\n", encoding="utf-8")
-    config = parse_config({"engagement": {"company": "X"},
-                           "data": {"transactions": {"file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a"}}}})
+    (tmp_path / "lines.csv").write_text(
+        "c,d,a\nK1,2025-01-01,10\nK1,2025-01-01,10\nK2,2025-01-02,5\n", encoding="utf-8"
+    )
+    config = parse_config(
+        {
+            "engagement": {"company": "X"},
+            "data": {"transactions": {"file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a"}}},
+        }
+    )
     intake = load_tables(config, tmp_path)
     assert len(intake.tables["transactions"]) == 3
     row = intake.summary().set_index("table").loc["transactions"]
@@ -313,8 +349,14 @@ def test_summary_counts_exact_duplicates_and_keeps_them(tmp_path):
 def test_empty_cost_is_estimated_from_the_product_line_not_rejected():
     from workbench.intake import estimate_missing_cost
 
-    tx = pd.DataFrame({"client_id": ["K1", "K1", "K2", "K3"], "product_line": ["X", "X", "Y", "X"],
-                       "amount": [100.0, 50.0, 10.0, 200.0], "cost": [60.0, np.nan, np.nan, 100.0]})
+    tx = pd.DataFrame(
+        {
+            "client_id": ["K1", "K1", "K2", "K3"],
+            "product_line": ["X", "X", "Y", "X"],
+            "amount": [100.0, 50.0, 10.0, 200.0],
+            "cost": [60.0, np.nan, np.nan, 100.0],
+        }
+    )
     out, n = estimate_missing_cost(tx)
     # Line X's ratio: (60 + 100) / (100 + 200) = 0.5333..; 50 x 0.5333 = 26.67.
     # Y has no known cost: all lines' ratio, the same 160 / 300, gives 10 x 0.5333 = 5.33.
@@ -336,8 +378,17 @@ def test_load_tables_keeps_lines_without_cost_and_says_so(tmp_path):
     from workbench.intake import load_tables
 
     (tmp_path / "lines.csv").write_text("c,d,a,k\nK1,2025-01-01,10,6\nK2,2025-01-02,5,\n", encoding="utf-8")
-    config = parse_config({"engagement": {"company": "X"}, "data": {"transactions": {
-        "file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a", "cost": "k"}}}})
+    config = parse_config(
+        {
+            "engagement": {"company": "X"},
+            "data": {
+                "transactions": {
+                    "file": "lines.csv",
+                    "columns": {"client_id": "c", "date": "d", "amount": "a", "cost": "k"},
+                }
+            },
+        }
+    )
     intake = load_tables(config, tmp_path)
     assert len(intake.tables["transactions"]) == 2 and intake.rejected.empty
     assert intake.tables["transactions"]["cost"].tolist() == pytest.approx([6.0, 3.0])  # 5 x 6/10

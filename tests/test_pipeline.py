@@ -1,4 +1,5 @@
 """The six steps' run functions chained without notebooks, for every goal and grouping method."""
+
 from __future__ import annotations
 
 import re
@@ -35,12 +36,15 @@ def _copy(run_dir, tmp_path):
     return tmp_path / "run"
 
 
-@pytest.mark.parametrize("goal_name, params", [
-    ("grow_margin_key_clients", {}),
-    ("cross_sell_new_line", {"new_product_line": "Smart sensors"}),
-    ("acquire_smb", {}),
-    ("custom", {"goal_weights": {"headroom_share": 1.0}}),
-])
+@pytest.mark.parametrize(
+    "goal_name, params",
+    [
+        ("grow_margin_key_clients", {}),
+        ("cross_sell_new_line", {"new_product_line": "Smart sensors"}),
+        ("acquire_smb", {}),
+        ("custom", {"goal_weights": {"headroom_share": 1.0}}),
+    ],
+)
 @pytest.mark.parametrize("method", ["abcde", "kmeans"])
 def test_every_goal_and_method_reaches_a_report(intake_run, tmp_path, goal_name, params, method):
     import matplotlib.pyplot as plt
@@ -49,8 +53,9 @@ def test_every_goal_and_method_reaches_a_report(intake_run, tmp_path, goal_name,
     g = goal.run_step(run_dir, goal_name, params.get("goal_weights"), params.get("new_product_line"))
     assert sum(g["goal"].weights.values()) == pytest.approx(1.0)
     table = criteria.run_step(run_dir)["criteria"]
-    seg = grouping.run_step(run_dir, method=method, n_clusters=4,
-                            features=["revenue", "margin", "frequency", "recency_days"])["segments"]
+    seg = grouping.run_step(
+        run_dir, method=method, n_clusters=4, features=["revenue", "margin", "frequency", "recency_days"]
+    )["segments"]
     assert len(seg) == len(table) and seg["segment"].notna().all()
     ranked = priorities.run_step(run_dir)["priorities"]
     assert ranked["tier"].min() == 1 and ranked["tier"].is_monotonic_increasing

@@ -1,4 +1,5 @@
 """Step 5 — playbooks: how the layers combine, and the shipped templates."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -7,15 +8,23 @@ import pytest
 from workbench.paths import TEMPLATES
 from workbench.playbooks import FIELDS, build_playbooks, load_template, template_path
 
-FULL = {"products": "all", "terms": "standard", "contacts_per_year": 12, "hours_per_contact": 1.0,
-        "channel": "calls", "contact_person": "buyer", "resources": "catalogue", "role": "farmer"}
+FULL = {
+    "products": "all",
+    "terms": "standard",
+    "contacts_per_year": 12,
+    "hours_per_contact": 1.0,
+    "channel": "calls",
+    "contact_person": "buyer",
+    "resources": "catalogue",
+    "role": "farmer",
+}
 
 
 def _template() -> dict:
     return {
         "tier_1": dict(FULL),
         "tier_2": {**FULL, "contacts_per_year": 4, "hours_per_contact": 0.5, "channel": "e-mail"},
-        "A": {"contacts_per_year": 24, "channel": "meetings"},       # refines tier 1 for segment A
+        "A": {"contacts_per_year": 24, "channel": "meetings"},  # refines tier 1 for segment A
     }
 
 
@@ -24,8 +33,7 @@ def _priorities(pairs) -> pd.DataFrame:
 
 
 def test_layers_tier_then_segment_then_overrides():
-    overrides = {"tier_1": {"contacts_per_year": 30, "hours_per_contact": 2.0},
-                 "A": {"contacts_per_year": 36}}
+    overrides = {"tier_1": {"contacts_per_year": 30, "hours_per_contact": 2.0}, "A": {"contacts_per_year": 36}}
     out = build_playbooks(_priorities([("A", 1), ("B", 1), ("C", 2)]), _template(), overrides).set_index("segment")
     # A: contacts 36 (override by segment beats override by tier 30, template A 24, tier 12);
     #    hours 2 (override by tier beats template tier 1); channel from template A; role from tier 1.
@@ -80,6 +88,7 @@ def test_missing_tier_names_every_field():
 
 
 # --------------------------------------------------------------------------- templates
+
 
 def test_template_path():
     assert template_path("default", "ru") == TEMPLATES / "playbooks" / "default.ru.yaml"

@@ -1,4 +1,5 @@
 """Step 4 — priorities: segment cards, scores and tiers, key accounts, division shares, by hand."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,20 +11,35 @@ from workbench.priorities import division_shares, key_accounts, priority_scores,
 
 # --------------------------------------------------------------------------- segment cards
 
+
 def _five_clients():
-    crit = pd.DataFrame([
-        # client, revenue, margin, invoices, frequency, headroom, status, smb, buys_new_line, revenue_total
-        ("c1", 600.0, 200.0, 4, 4.0, 100.0, "active", False, True, 700.0),
-        ("c2", 200.0, 100.0, 2, 2.0, 300.0, "active", True, False, 250.0),
-        ("c3", 200.0, 50.0, 1, 1.0, 0.0, "active", True, False, 200.0),
-        ("c4", 0.0, 0.0, 0, 0.0, 400.0, "lost", pd.NA, False, 500.0),
-        ("c5", 0.0, 0.0, 0, 0.0, 200.0, "potential", True, False, 0.0),
-    ], columns=["client_id", "revenue", "margin", "invoices", "frequency", "headroom", "status", "smb",
-                "buys_new_line", "revenue_total"])
+    crit = pd.DataFrame(
+        [
+            # client, revenue, margin, invoices, frequency, headroom, status, smb, buys_new_line, revenue_total
+            ("c1", 600.0, 200.0, 4, 4.0, 100.0, "active", False, True, 700.0),
+            ("c2", 200.0, 100.0, 2, 2.0, 300.0, "active", True, False, 250.0),
+            ("c3", 200.0, 50.0, 1, 1.0, 0.0, "active", True, False, 200.0),
+            ("c4", 0.0, 0.0, 0, 0.0, 400.0, "lost", pd.NA, False, 500.0),
+            ("c5", 0.0, 0.0, 0, 0.0, 200.0, "potential", True, False, 0.0),
+        ],
+        columns=[
+            "client_id",
+            "revenue",
+            "margin",
+            "invoices",
+            "frequency",
+            "headroom",
+            "status",
+            "smb",
+            "buys_new_line",
+            "revenue_total",
+        ],
+    )
     crit["smb"] = crit["smb"].astype("boolean")
     # Listed out of order on purpose: the order argument sorts the cards.
-    segments = pd.DataFrame({"client_id": ["c5", "c4", "c3", "c2", "c1"],
-                             "segment": ["potential", "lost", "B", "A", "A"]})
+    segments = pd.DataFrame(
+        {"client_id": ["c5", "c4", "c3", "c2", "c1"], "segment": ["potential", "lost", "B", "A", "A"]}
+    )
     return crit, segments
 
 
@@ -45,7 +61,7 @@ def test_segment_cards_by_hand():
     # A: 800 over 4 + 2 invoices; B: 200 over 1.
     assert c.loc[["A", "B"], "avg_invoice"].tolist() == pytest.approx([800 / 6, 200])
     assert c.loc[["lost", "potential"], "avg_invoice"].isna().all()
-    assert c["frequency"].tolist() == pytest.approx([3, 1, 0, 0])            # mean over clients
+    assert c["frequency"].tolist() == pytest.approx([3, 1, 0, 0])  # mean over clients
     assert c["headroom_share"].tolist() == pytest.approx([0.4, 0, 0.4, 0.2])
     assert c["revenue_total"].tolist() == [950, 200, 500, 0]
 
@@ -69,13 +85,16 @@ def test_segment_cards_without_margin():
 
 # --------------------------------------------------------------------------- scores and tiers
 
+
 def _cards() -> pd.DataFrame:
-    return pd.DataFrame({
-        "segment": ["S1", "S2", "S3", "S4"],
-        "margin_share": [0.6, 0.3, -0.1, 0.2],
-        "headroom_share": [0.1, 0.5, 0.4, np.nan],
-        "revenue": [500.0, 300.0, 100.0, 100.0],
-    })
+    return pd.DataFrame(
+        {
+            "segment": ["S1", "S2", "S3", "S4"],
+            "margin_share": [0.6, 0.3, -0.1, 0.2],
+            "headroom_share": [0.1, 0.5, 0.4, np.nan],
+            "revenue": [500.0, 300.0, 100.0, 100.0],
+        }
+    )
 
 
 def test_priority_scores_by_hand():
@@ -91,11 +110,14 @@ def test_priority_scores_by_hand():
     assert list(out["tier"]) == [1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("n_tiers, tiers", [
-    (2, [1, 1, 2, 2]),      # positions 0..3 * 2 // 4 -> 0, 0, 1, 1
-    (3, [1, 1, 2, 3]),      # 0..3 * 3 // 4 -> 0, 0, 1, 2
-    (6, [1, 2, 3, 4]),      # more tiers than segments: one segment per tier
-])
+@pytest.mark.parametrize(
+    "n_tiers, tiers",
+    [
+        (2, [1, 1, 2, 2]),  # positions 0..3 * 2 // 4 -> 0, 0, 1, 1
+        (3, [1, 1, 2, 3]),  # 0..3 * 3 // 4 -> 0, 0, 1, 2
+        (6, [1, 2, 3, 4]),  # more tiers than segments: one segment per tier
+    ],
+)
 def test_tiers_split_ranks_nearly_evenly(n_tiers, tiers):
     out = priority_scores(_cards(), {"margin_share": 0.5, "headroom_share": 0.5}, n_tiers=n_tiers)
     assert list(out["tier"]) == tiers
@@ -118,13 +140,19 @@ def test_metric_the_data_cannot_give_scores_zero():
 
 # --------------------------------------------------------------------------- key accounts
 
+
 def test_key_and_critical_accounts():
     # Positive margins sum to 1000 (the -100 client does not reduce the base):
     # c1 250 -> 25% critical; c2 150 -> 15% key; c3 100 -> exactly 10%, not above: not key.
-    margins = {"c1": 250, "c2": 150, "c3": 100, "c4": 90, "c5": -100, "c6": 90, "c7": 90, "c8": 90, "c9": 90,
-               "c10": 50}
-    crit = pd.DataFrame({"client_id": list(margins), "name": [f"Client {k}" for k in margins],
-                         "margin": [float(v) for v in margins.values()], "revenue": 1.0})
+    margins = {"c1": 250, "c2": 150, "c3": 100, "c4": 90, "c5": -100, "c6": 90, "c7": 90, "c8": 90, "c9": 90, "c10": 50}
+    crit = pd.DataFrame(
+        {
+            "client_id": list(margins),
+            "name": [f"Client {k}" for k in margins],
+            "margin": [float(v) for v in margins.values()],
+            "revenue": 1.0,
+        }
+    )
     flagged, basis = key_accounts(crit)
     assert basis == "margin"
     assert list(flagged["client_id"]) == ["c1", "c2"]
@@ -161,10 +189,15 @@ def test_key_accounts_custom_thresholds():
 
 # --------------------------------------------------------------------------- division shares
 
+
 def test_division_shares_by_hand():
-    crit = pd.DataFrame({"client_id": ["c1", "c2", "c3", "c4", "c5"],
-                         "division": ["Corp", "Corp", "Reg", "Reg", "Reg"],
-                         "revenue": [600.0, 400.0, 100.0, 300.0, 0.0]})
+    crit = pd.DataFrame(
+        {
+            "client_id": ["c1", "c2", "c3", "c4", "c5"],
+            "division": ["Corp", "Corp", "Reg", "Reg", "Reg"],
+            "revenue": [600.0, 400.0, 100.0, 300.0, 0.0],
+        }
+    )
     segments = pd.DataFrame({"client_id": ["c1", "c2", "c3", "c4", "c5"], "segment": ["A", "B", "A", "B", "lost"]})
     table = division_shares(crit, segments)
     # Corp: A 600 / 1000, B 400 / 1000.  Reg: A 100 / 400, B 300 / 400.  The lost client has no revenue.
@@ -185,9 +218,19 @@ def test_division_shares_none_without_division():
 def test_adapt_weights_moves_margin_to_revenue_without_cost():
     from workbench.priorities import adapt_weights
 
-    cards = pd.DataFrame({"segment": ["A", "B"], "margin_share": [np.nan, np.nan], "margin_pct": [np.nan, np.nan],
-                          "revenue_share": [0.7, 0.3], "headroom_share": [0.2, 0.8], "frequency": [10.0, 2.0]})
-    weights, changes = adapt_weights({"margin_share": 0.4, "margin_pct": 0.2, "headroom_share": 0.3, "frequency": 0.1}, cards)
+    cards = pd.DataFrame(
+        {
+            "segment": ["A", "B"],
+            "margin_share": [np.nan, np.nan],
+            "margin_pct": [np.nan, np.nan],
+            "revenue_share": [0.7, 0.3],
+            "headroom_share": [0.2, 0.8],
+            "frequency": [10.0, 2.0],
+        }
+    )
+    weights, changes = adapt_weights(
+        {"margin_share": 0.4, "margin_pct": 0.2, "headroom_share": 0.3, "frequency": 0.1}, cards
+    )
     # margin_share's 0.4 goes to revenue_share; margin_pct's 0.2 is dropped; 0.8 left, re-normalised:
     # revenue_share 0.4/0.8 = 0.5, headroom_share 0.3/0.8 = 0.375, frequency 0.1/0.8 = 0.125
     assert weights == pytest.approx({"revenue_share": 0.5, "headroom_share": 0.375, "frequency": 0.125})
@@ -198,12 +241,21 @@ def test_adapt_weights_keeps_weights_the_data_supports():
     from workbench.priorities import adapt_weights
 
     cards = pd.DataFrame({"segment": ["A"], "margin_share": [1.0], "revenue_share": [1.0]})
-    assert adapt_weights({"margin_share": 0.6, "revenue_share": 0.4}, cards) == ({"margin_share": 0.6, "revenue_share": 0.4}, [])
+    assert adapt_weights({"margin_share": 0.6, "revenue_share": 0.4}, cards) == (
+        {"margin_share": 0.6, "revenue_share": 0.4},
+        [],
+    )
 
 
 def test_a_segment_that_loses_money_ranks_last_whatever_its_headroom():
-    cards = pd.DataFrame({"segment": ["A", "E", "lost"], "revenue": [100.0, 10.0, 0.0], "margin": [30.0, -2.0, 0.0],
-                          "headroom_share": [0.1, 0.8, 0.1]})
+    cards = pd.DataFrame(
+        {
+            "segment": ["A", "E", "lost"],
+            "revenue": [100.0, 10.0, 0.0],
+            "margin": [30.0, -2.0, 0.0],
+            "headroom_share": [0.1, 0.8, 0.1],
+        }
+    )
     ranked = priority_scores(cards, {"headroom_share": 1.0}, n_tiers=3)
     # By score alone E (0.8 / 0.8 = 1.0) would be first; it loses money, so it is last.
     assert ranked["segment"].tolist() == ["A", "lost", "E"]

@@ -2,6 +2,7 @@
 
 Uses ../shared/data, which a user's clone does not have: skipped when absent.
 """
+
 from __future__ import annotations
 
 import re

@@ -173,7 +173,7 @@ def test_assert_self_contained_names_the_tag():
 
 def test_assert_self_contained_accepts_local_content():
     assert_self_contained(
-        '<html><head><style>body{color:#000} .x{background:url(data:image/png;base64,AAA)}</style></head>'
+        "<html><head><style>body{color:#000} .x{background:url(data:image/png;base64,AAA)}</style></head>"
         '<body><a href="https://example.org/">a link is not a request</a>'
         '<img src="data:image/png;base64,iVBORw0KGgo="><img src="chart.png"></body></html>'
     )

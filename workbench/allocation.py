@@ -14,6 +14,7 @@ and each one is reported with its effect:
 - segments are worked one after another in priority order: the plan shows
   how far the current team reaches.
 """
+
 from __future__ import annotations
 
 import math
@@ -104,16 +105,33 @@ def workload(
     manual = df["action"].eq("work")
     df["hours"] = np.where(manual, df["clients_worked"] * df["contacts_per_year"] * df["hours_per_contact"], 0.0)
     df["fte"] = df["hours"] / selling_hours_per_fte
-    cols = ["segment", "tier", "clients", "key_accounts", "action", "role", "contacts_per_year", "hours_per_contact", "hours", "fte"]
+    cols = [
+        "segment",
+        "tier",
+        "clients",
+        "key_accounts",
+        "action",
+        "role",
+        "contacts_per_year",
+        "hours_per_contact",
+        "hours",
+        "fte",
+    ]
     return df[cols], rules
 
 
 def _rule(name: str, rows: pd.DataFrame) -> dict:
-    return {"rule": name, "segments": list(rows["segment"]), "clients": int(rows["clients"].sum()),
-            "hours": float((rows["clients_worked"] * rows["contacts_per_year"] * rows["hours_per_contact"]).sum())}
+    return {
+        "rule": name,
+        "segments": list(rows["segment"]),
+        "clients": int(rows["clients"].sum()),
+        "hours": float((rows["clients_worked"] * rows["contacts_per_year"] * rows["hours_per_contact"]).sum()),
+    }
 
 
-def fte_by_role(plan: pd.DataFrame, n_key_accounts: int = 0, *, accounts_per_kam: int = 3, max_reports_per_head: int = 7) -> pd.DataFrame:
+def fte_by_role(
+    plan: pd.DataFrame, n_key_accounts: int = 0, *, accounts_per_kam: int = 3, max_reports_per_head: int = 7
+) -> pd.DataFrame:
     """FTE needed per role: the plan's sellers, key-account managers, heads of sales.
 
     Key accounts need ``ceil(n / accounts_per_kam)`` dedicated managers on top
@@ -172,8 +190,15 @@ def sequence(plan: pd.DataFrame, team: pd.DataFrame | None) -> pd.DataFrame:
     return worked.reset_index(drop=True)
 
 
-def run_step(run_dir, selling_hours_per_fte: float = 1000, max_reports_per_head: int = 7, accounts_per_kam: int = 3,
-             drop_lowest_tier: bool = True, automate_tiers: list[int] | None = None, dedicated_hunters: bool = True) -> dict:
+def run_step(
+    run_dir,
+    selling_hours_per_fte: float = 1000,
+    max_reports_per_head: int = 7,
+    accounts_per_kam: int = 3,
+    drop_lowest_tier: bool = True,
+    automate_tiers: list[int] | None = None,
+    dedicated_hunters: bool = True,
+) -> dict:
     """Turn the playbooks into workload and FTE by role, compare with the team; save it."""
     from . import artifacts
 
@@ -183,16 +208,37 @@ def run_step(run_dir, selling_hours_per_fte: float = 1000, max_reports_per_head:
     meta = artifacts.load(run_dir, "priorities", "meta")
     team = artifacts.load(run_dir, "intake", "team", optional=True)
     per_segment = flagged.groupby("segment").size().to_dict() if len(flagged) else {}
-    plan, rules = workload(playbooks, ranked, per_segment, selling_hours_per_fte=selling_hours_per_fte,
-                           n_tiers=meta["n_tiers"], drop_lowest_tier=drop_lowest_tier,
-                           automate_tiers=automate_tiers, dedicated_hunters=dedicated_hunters)
+    plan, rules = workload(
+        playbooks,
+        ranked,
+        per_segment,
+        selling_hours_per_fte=selling_hours_per_fte,
+        n_tiers=meta["n_tiers"],
+        drop_lowest_tier=drop_lowest_tier,
+        automate_tiers=automate_tiers,
+        dedicated_hunters=dedicated_hunters,
+    )
     n_key = len(flagged)
     if n_key:
-        rules.insert(0, {"rule": "key_account_managers", "segments": sorted(per_segment), "clients": n_key,
-                         "fte": math.ceil(n_key / accounts_per_kam)})
+        rules.insert(
+            0,
+            {
+                "rule": "key_account_managers",
+                "segments": sorted(per_segment),
+                "clients": n_key,
+                "fte": math.ceil(n_key / accounts_per_kam),
+            },
+        )
     need = fte_by_role(plan, n_key, accounts_per_kam=accounts_per_kam, max_reports_per_head=max_reports_per_head)
-    rules.append({"rule": "span_of_control", "segments": [], "clients": 0,
-                  "fte": float(need.loc[need["role"] == "head_of_sales", "fte_needed"].iloc[0]), "max": max_reports_per_head})
+    rules.append(
+        {
+            "rule": "span_of_control",
+            "segments": [],
+            "clients": 0,
+            "fte": float(need.loc[need["role"] == "head_of_sales", "fte_needed"].iloc[0]),
+            "max": max_reports_per_head,
+        }
+    )
     comparison = compare_with_team(need, team)
     seq = sequence(plan, team)
     notes = [] if team is not None and not team.empty else [artifacts.note("no_team")]
@@ -204,15 +250,30 @@ def run_step(run_dir, selling_hours_per_fte: float = 1000, max_reports_per_head:
         # Order within a segment: current margin (revenue without cost); past revenue for lost clients,
         # potential for the never-bought.
         value = clients["margin"] if clients["margin"].notna().any() else clients["revenue"]
-        clients["value"] = value.where(clients["status"] == "active",
-                                       clients["revenue_total"].where(clients["status"] == "lost", clients["potential"]))
-        call_plan, load = assign_clients(clients, plan, team, set(flagged["client_id"]),
-                                         selling_hours_per_fte=selling_hours_per_fte)
+        clients["value"] = value.where(
+            clients["status"] == "active",
+            clients["revenue_total"].where(clients["status"] == "lost", clients["potential"]),
+        )
+        call_plan, load = assign_clients(
+            clients, plan, team, set(flagged["client_id"]), selling_hours_per_fte=selling_hours_per_fte
+        )
         call_plan.to_csv(Path(run_dir) / "call_plan.csv", index=False)
         saved = {"call_plan": call_plan, "load": load}
-    artifacts.save(run_dir, "allocation", plan=plan, rules=rules, fte=comparison, sequence=seq, notes=notes, **saved,
-                   settings={"selling_hours_per_fte": selling_hours_per_fte, "max_reports_per_head": max_reports_per_head,
-                             "accounts_per_kam": accounts_per_kam})
+    artifacts.save(
+        run_dir,
+        "allocation",
+        plan=plan,
+        rules=rules,
+        fte=comparison,
+        sequence=seq,
+        notes=notes,
+        **saved,
+        settings={
+            "selling_hours_per_fte": selling_hours_per_fte,
+            "max_reports_per_head": max_reports_per_head,
+            "accounts_per_kam": accounts_per_kam,
+        },
+    )
     return {"plan": plan, "rules": rules, "fte": comparison, "sequence": seq, "notes": notes, **saved}
 
 
@@ -276,7 +337,11 @@ def assign_clients(
             who, status = None, seg.action if seg.action != "work" else "unassigned"
             if seg.action == "work":
                 roles = (role, *STAND_IN.get(role, ()))
-                if pd.notna(c.current_manager) and role_of.get(c.current_manager) in roles and left[c.current_manager] >= hours:
+                if (
+                    pd.notna(c.current_manager)
+                    and role_of.get(c.current_manager) in roles
+                    and left[c.current_manager] >= hours
+                ):
                     who, status = c.current_manager, "kept"
                 else:
                     for r in roles:  # the role itself first, then who may stand in for it
@@ -286,15 +351,30 @@ def assign_clients(
                             break
                 if who is not None:
                     left[who] -= hours
-            rows.append({"client_id": c.client_id, "name": getattr(c, "name", ""), "segment": seg.segment,
-                         "tier": seg.tier, "action": seg.action, "role": role, "manager_id": who,
-                         "manager_name": name_of.get(who, ""), "contacts_per_year": seg.contacts_per_year if hours else 0,
-                         "hours": hours if who is not None else 0.0, "status": status})
+            rows.append(
+                {
+                    "client_id": c.client_id,
+                    "name": getattr(c, "name", ""),
+                    "segment": seg.segment,
+                    "tier": seg.tier,
+                    "action": seg.action,
+                    "role": role,
+                    "manager_id": who,
+                    "manager_name": name_of.get(who, ""),
+                    "contacts_per_year": seg.contacts_per_year if hours else 0,
+                    "hours": hours if who is not None else 0.0,
+                    "status": status,
+                }
+            )
     call_plan = pd.DataFrame(rows)
-    assigned = call_plan.loc[call_plan["manager_id"].notna()].groupby("manager_id").agg(
-        clients=("client_id", "size"), hours=("hours", "sum"))
-    load = people[["manager_id", "name", "role", "hours_available"]].merge(assigned, left_on="manager_id",
-                                                                             right_index=True, how="left")
+    assigned = (
+        call_plan.loc[call_plan["manager_id"].notna()]
+        .groupby("manager_id")
+        .agg(clients=("client_id", "size"), hours=("hours", "sum"))
+    )
+    load = people[["manager_id", "name", "role", "hours_available"]].merge(
+        assigned, left_on="manager_id", right_index=True, how="left"
+    )
     load[["clients", "hours"]] = load[["clients", "hours"]].fillna(0)
     load["utilisation"] = load["hours"] / load["hours_available"]
     return call_plan, load

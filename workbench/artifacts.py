@@ -4,6 +4,7 @@ A run folder holds ``artifacts/<step>/<name>.parquet`` for tables and
 ``artifacts/<step>/<name>.json`` for everything else. Steps read only the
 canonical tables (saved by intake) and artifacts of earlier steps.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,9 +48,7 @@ def load(run_dir: str | Path, step: str, name: str, optional: bool = False) -> A
             return json.loads(path.read_text(encoding="utf-8"))
     if optional:
         return None
-    raise FileNotFoundError(
-        f"artifact '{step}/{name}' not found in {folder}: run the '{step}' step first"
-    )
+    raise FileNotFoundError(f"artifact '{step}/{name}' not found in {folder}: run the '{step}' step first")
 
 
 def _jsonable(obj: Any) -> Any:

@@ -3,6 +3,7 @@
 Each function takes the step's table and a :class:`~workbench.i18n.Translator`
 (for labels in the report's language) and returns a matplotlib Figure.
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -14,8 +15,15 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullForm
 from .i18n import Translator
 
 PALETTE = "crest"
-SEGMENT_COLORS = {"A": "#1b5e20", "B": "#9ccc65", "C": "#fbc02d", "D": "#fb8c00", "E": "#c62828",
-                  "lost": "#757575", "potential": "#1e88e5"}
+SEGMENT_COLORS = {
+    "A": "#1b5e20",
+    "B": "#9ccc65",
+    "C": "#fbc02d",
+    "D": "#fb8c00",
+    "E": "#c62828",
+    "lost": "#757575",
+    "potential": "#1e88e5",
+}
 
 sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.titleweight": "bold"})
@@ -40,8 +48,8 @@ def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
         if sign * end <= 0:
             continue
         k = int(np.ceil(np.log10(linthresh)))
-        while 10 ** k <= sign * end * 1.0001:
-            ticks.append(sign * 10.0 ** k)
+        while 10**k <= sign * end * 1.0001:
+            ticks.append(sign * 10.0**k)
             k += 1
     return sorted(ticks)
 
@@ -80,12 +88,22 @@ def pareto(curve: pd.DataFrame, t: Translator):
         k = max(1, int(np.ceil(0.2 * len(curve))))
         top = curve["revenue_share"].iloc[k - 1]
         ax.axvline(0.2, color="#c62828", lw=1, ls=":")
-        ax.annotate(t("charts.pareto_mark", share=t.pct(top, 0)), xy=(0.2, top), xytext=(0.3, max(top - 0.25, 0.1)),
-                    arrowprops={"arrowstyle": "->", "color": "#c62828"}, color="#c62828")
+        ax.annotate(
+            t("charts.pareto_mark", share=t.pct(top, 0)),
+            xy=(0.2, top),
+            xytext=(0.3, max(top - 0.25, 0.1)),
+            arrowprops={"arrowstyle": "->", "color": "#c62828"},
+            color="#c62828",
+        )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(xlabel=t("charts.client_share_cum"), ylabel=t("charts.revenue_share_cum"), title=t("charts.pareto_title"),
-           xlim=(0, 1), ylim=(0, 1.02))
+    ax.set(
+        xlabel=t("charts.client_share_cum"),
+        ylabel=t("charts.revenue_share_cum"),
+        title=t("charts.pareto_title"),
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+    )
     return fig
 
 
@@ -95,7 +113,9 @@ def product_lines(lines: pd.DataFrame, t: Translator):
     sns.barplot(data=lines, y="product_line", x="revenue", ax=ax, color="#4a7fb0")
     for i, row in enumerate(lines.itertuples()):
         if pd.notna(row.margin_pct):
-            ax.text(row.revenue, i, "  " + t("charts.margin_label", pct=t.pct(row.margin_pct, 0)), va="center", fontsize=9)
+            ax.text(
+                row.revenue, i, "  " + t("charts.margin_label", pct=t.pct(row.margin_pct, 0)), va="center", fontsize=9
+            )
     _money_axis(ax.xaxis, t)
     ax.set(xlabel=t("charts.revenue"), ylabel="", title=t("charts.lines_title"))
     ax.set_xlim(0, lines["revenue"].max() * 1.3)
@@ -106,7 +126,9 @@ def status(counts: pd.DataFrame, t: Translator):
     """Clients by status: active, lost, potential."""
     fig, ax = _figure(6, 2.6)
     data = counts.assign(label=[t.label("status", s) for s in counts["status"]])
-    sns.barplot(data=data, y="label", x="clients", ax=ax, hue="label", palette=["#43a047", "#757575", "#1e88e5"], legend=False)
+    sns.barplot(
+        data=data, y="label", x="clients", ax=ax, hue="label", palette=["#43a047", "#757575", "#1e88e5"], legend=False
+    )
     for i, v in enumerate(data["clients"]):
         ax.text(v, i, f"  {t.number(v)}", va="center", fontsize=9)
     ax.set(xlabel=t("charts.clients"), ylabel="", title=t("charts.status_title"))
@@ -122,8 +144,18 @@ def segment_map(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str]
         df = df.sample(5000, random_state=0)
     hue_order = [s for s in order if s in set(df["segment"])]
     fig, ax = _figure(8, 4.6)
-    sns.scatterplot(data=df, x=basis, y="potential", hue="segment", hue_order=hue_order,
-                    palette=segment_palette(hue_order), s=14, alpha=0.7, linewidth=0, ax=ax)
+    sns.scatterplot(
+        data=df,
+        x=basis,
+        y="potential",
+        hue="segment",
+        hue_order=hue_order,
+        palette=segment_palette(hue_order),
+        s=14,
+        alpha=0.7,
+        linewidth=0,
+        ax=ax,
+    )
     _scale(ax, "x", df[basis], t)
     _scale(ax, "y", df["potential"], t)
     ax.set(xlabel=t(f"charts.current_{basis}"), ylabel=t("charts.potential"), title=t("charts.map_title"))

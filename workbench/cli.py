@@ -1,4 +1,5 @@
 """``workbench`` command: init, validate, run an engagement; make the demo."""
+
 from __future__ import annotations
 
 import argparse
@@ -55,12 +56,16 @@ def _init(args) -> int:
 
     path = init_engagement(args.path, args.company)
     if _tracked_by_git(path / "data"):
-        print(f"warning: {path / 'data'} is inside a git work tree and not ignored: client data must never be "
-              f"committed. Keep engagements under engagements/ (ignored) or add the folder to .gitignore.",
-              file=sys.stderr)
-    print(f"created {path / 'engagement.yaml'}\n"
-          f"next: put the CRM exports into {path / 'data'}, map their columns in engagement.yaml, then\n"
-          f"  workbench validate {path}\n  workbench run {path}")
+        print(
+            f"warning: {path / 'data'} is inside a git work tree and not ignored: client data must never be "
+            f"committed. Keep engagements under engagements/ (ignored) or add the folder to .gitignore.",
+            file=sys.stderr,
+        )
+    print(
+        f"created {path / 'engagement.yaml'}\n"
+        f"next: put the CRM exports into {path / 'data'}, map their columns in engagement.yaml, then\n"
+        f"  workbench validate {path}\n  workbench run {path}"
+    )
     return 0
 
 
@@ -69,7 +74,9 @@ def _tracked_by_git(path: Path) -> bool:
     import subprocess
 
     try:
-        inside = subprocess.run(["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True)
+        inside = subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+        )
         if inside.returncode != 0:
             return False
         ignored = subprocess.run(["git", "-C", str(path), "check-ignore", "-q", "."], capture_output=True)
@@ -82,8 +89,10 @@ def _validate(args) -> int:
     from .engagement import validate
 
     config, intake = validate(args.path)
-    print(f"engagement.yaml: ok ({config.engagement.company}, language {config.engagement.language}, "
-          f"goal {config.goal.name}, grouping {config.grouping.method})")
+    print(
+        f"engagement.yaml: ok ({config.engagement.company}, language {config.engagement.language}, "
+        f"goal {config.goal.name}, grouping {config.grouping.method})"
+    )
     print(intake.summary().to_string(index=False))
     if len(intake.rejected):
         print(f"\n{len(intake.rejected)} problem(s) in rows that will be rejected; the first ones:")

@@ -5,6 +5,7 @@ before any kernel starts: an unknown or misspelled key is an error that names
 its path and the nearest valid key, so a typo never silently falls back to a
 default.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,17 @@ CANONICAL_COLUMNS: dict[str, dict[str, list[str]]] = {
     "clients": {
         "required": ["client_id"],
         "optional": [
-            "name", "inn", "region", "industry", "employees", "annual_revenue",
-            "channel", "division", "manager_id", "status", "potential_score",
+            "name",
+            "inn",
+            "region",
+            "industry",
+            "employees",
+            "annual_revenue",
+            "channel",
+            "division",
+            "manager_id",
+            "status",
+            "potential_score",
         ],
     },
     "transactions": {
@@ -53,7 +63,9 @@ class _Strict(BaseModel):
 
 class EngagementInfo(_Strict):
     company: str = Field(description="The company the report is addressed to.")
-    title: str | None = Field(None, description="Report title; default: 'Client segmentation' in the report's language.")
+    title: str | None = Field(
+        None, description="Report title; default: 'Client segmentation' in the report's language."
+    )
     consultant: str = ""
     language: Literal["en", "ru"] = "en"
     currency: str = "RUB"
@@ -93,7 +105,9 @@ class DataConfig(_Strict):
 
 class GoalConfig(_Strict):
     name: Literal["grow_margin_key_clients", "cross_sell_new_line", "acquire_smb", "custom"] = "grow_margin_key_clients"
-    weights: dict[str, float] = Field(default_factory=dict, description="Override or (for custom) define metric weights.")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Override or (for custom) define metric weights."
+    )
     new_product_line: str | None = None
 
     @field_validator("weights")
@@ -111,33 +125,56 @@ class GoalConfig(_Strict):
         if self.name == "custom" and not self.weights:
             raise ValueError("goal.weights: a custom goal needs at least one weight")
         if self.name == "cross_sell_new_line" and not self.new_product_line:
-            raise ValueError("goal.new_product_line: the goal cross_sell_new_line needs the name of the new product line")
+            raise ValueError(
+                "goal.new_product_line: the goal cross_sell_new_line needs the name of the new product line"
+            )
         return self
 
 
 class CriteriaConfig(_Strict):
     lookback_months: int = Field(12, ge=1, le=60, description="Active = bought within this window before as_of.")
     peer_quantile: float = Field(0.75, gt=0, lt=1, description="Peer benchmark quantile for estimated potential.")
-    size_bands: list[int] = Field(default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands.")
+    size_bands: list[int] = Field(
+        default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands."
+    )
 
 
 class AbcdeConfig(_Strict):
     top_profit_quantile: float = Field(0.8, gt=0, lt=1)
     high_quantile: float = Field(0.5, gt=0, lt=1)
-    within: str | None = Field("channel", description="Classify within each value of this client column (None: whole base).")
+    within: str | None = Field(
+        "channel", description="Classify within each value of this client column (None: whole base)."
+    )
     min_group: int = Field(20, ge=2, description="Smaller groups are classified with the whole base's thresholds.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "AbcdeConfig":
         if self.high_quantile > self.top_profit_quantile:
-            raise ValueError(f"grouping.abcde: high_quantile ({self.high_quantile}) must not exceed "
-                             f"top_profit_quantile ({self.top_profit_quantile})")
+            raise ValueError(
+                f"grouping.abcde: high_quantile ({self.high_quantile}) must not exceed "
+                f"top_profit_quantile ({self.top_profit_quantile})"
+            )
         return self
 
 
-KMEANS_FEATURES = ("revenue", "margin", "margin_pct", "frequency", "recency_days", "tenure_months", "n_product_lines",
-                   "avg_invoice", "invoices", "revenue_total", "potential", "headroom", "employees", "annual_revenue",
-                   "on_time_share", "avg_days_late")
+KMEANS_FEATURES = (
+    "revenue",
+    "margin",
+    "margin_pct",
+    "frequency",
+    "recency_days",
+    "tenure_months",
+    "n_product_lines",
+    "avg_invoice",
+    "invoices",
+    "revenue_total",
+    "potential",
+    "headroom",
+    "employees",
+    "annual_revenue",
+    "on_time_share",
+    "avg_days_late",
+)
 
 
 class KMeansConfig(_Strict):
@@ -151,8 +188,11 @@ class KMeansConfig(_Strict):
     def _known_features(cls, features: list[str]) -> list[str]:
         for name in features:
             if name not in KMEANS_FEATURES:
-                raise ValueError(_unknown_key_message(f"grouping.kmeans.features: '{name}'", name, KMEANS_FEATURES)
-                                 .replace("unknown key", "unknown criterion"))
+                raise ValueError(
+                    _unknown_key_message(f"grouping.kmeans.features: '{name}'", name, KMEANS_FEATURES).replace(
+                        "unknown key", "unknown criterion"
+                    )
+                )
         if not features:
             raise ValueError("grouping.kmeans.features: list at least one criterion")
         return features
@@ -165,15 +205,19 @@ class GroupingConfig(_Strict):
 
 
 class PrioritiesConfig(_Strict):
-    n_tiers: int = Field(4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated.")
+    n_tiers: int = Field(
+        4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated."
+    )
     key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
 
     @field_validator("key_account_thresholds")
     @classmethod
     def _increasing(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
         if not 0 < value[0] < value[1] < value[2] <= 1:
-            raise ValueError(f"priorities.key_account_thresholds: expected three increasing shares in (0, 1] "
-                             f"(key < critical < mono), got {list(value)}")
+            raise ValueError(
+                f"priorities.key_account_thresholds: expected three increasing shares in (0, 1] "
+                f"(key < critical < mono), got {list(value)}"
+            )
         return value
 
 
@@ -190,7 +234,9 @@ class PlaybookEntry(_Strict):
 
 class PlaybooksConfig(_Strict):
     template: str = Field("default", description="templates/playbooks/<template>.<language>.yaml, or a path.")
-    overrides: dict[str, PlaybookEntry] = Field(default_factory=dict, description="By tier_1.., segment label, lost, potential.")
+    overrides: dict[str, PlaybookEntry] = Field(
+        default_factory=dict, description="By tier_1.., segment label, lost, potential."
+    )
 
 
 class TeamMember(_Strict):
@@ -206,7 +252,9 @@ class AllocationConfig(_Strict):
     max_reports_per_head: int = Field(7, ge=1, le=15)
     accounts_per_kam: int = Field(3, ge=1, le=10)
     drop_lowest_tier: bool = True
-    automate_tiers: list[int] | None = Field(None, description="Tiers worked by automation; default: the lowest tier still worked.")
+    automate_tiers: list[int] | None = Field(
+        None, description="Tiers worked by automation; default: the lowest tier still worked."
+    )
     dedicated_hunters: bool = True
 
 
@@ -223,6 +271,7 @@ class EngagementConfig(_Strict):
 
 
 # --------------------------------------------------------------------------- loading
+
 
 def load_config(path: str | Path) -> EngagementConfig:
     """Read and strictly validate an ``engagement.yaml``.

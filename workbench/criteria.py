@@ -7,6 +7,7 @@ client table. Status follows the methodology's rule: *active* if the client
 bought within the lookback window, *lost* if it bought before and not since,
 *potential* if it never bought.
 """
+
 from __future__ import annotations
 
 import duckdb
@@ -100,13 +101,17 @@ def client_criteria(
     tx = transactions.loc[until_end_of(end, transactions["date"])]
     has_cost = "cost" in tx and tx["cost"].notna().any()
     has_line = "product_line" in tx and tx["product_line"].notna().any()
-    invoice_key = "coalesce(invoice_id, client_id || '|' || CAST(date AS VARCHAR))" if "invoice_id" in tx else \
-        "client_id || '|' || CAST(date AS VARCHAR)"
+    invoice_key = (
+        "coalesce(invoice_id, client_id || '|' || CAST(date AS VARCHAR))"
+        if "invoice_id" in tx
+        else "client_id || '|' || CAST(date AS VARCHAR)"
+    )
     cost = "cost" if has_cost else "NULL::DOUBLE"
     line = "product_line" if has_line else "NULL::VARCHAR"
     con = duckdb.connect()
     con.register("tx", tx)
-    agg = con.execute(f"""
+    agg = con.execute(
+        f"""
         SELECT client_id,
                min(date) AS first_purchase,
                max(date) AS last_purchase,
@@ -119,7 +124,9 @@ def client_criteria(
                string_agg(DISTINCT {line}, ', ' ORDER BY {line}) AS product_lines,
                coalesce(bool_or({line} = $new_line), false) AS buys_new_line
         FROM tx GROUP BY client_id
-    """, {"start": start, "new_line": new_product_line or ""}).df()
+    """,
+        {"start": start, "new_line": new_product_line or ""},
+    ).df()
     con.close()
 
     attrs = [c for c in ("client_id",) + CLIENT_ATTRIBUTES + ("potential_score",) if c in clients]
@@ -167,11 +174,13 @@ def solvency(payments: pd.DataFrame, transactions: pd.DataFrame, as_of: pd.Times
     late = (settled - pay["due_date"]).dt.days.clip(lower=0)
     pay = pay.assign(days_late=late, on_time=late == 0)
     grouped = pay.groupby("client_id")
-    return pd.DataFrame({
-        "on_time_share": grouped["on_time"].mean(),
-        "avg_days_late": grouped["days_late"].mean(),
-        "unpaid_overdue": grouped["paid_date"].apply(lambda s: int(s.isna().sum())),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "on_time_share": grouped["on_time"].mean(),
+            "avg_days_late": grouped["days_late"].mean(),
+            "unpaid_overdue": grouped["paid_date"].apply(lambda s: int(s.isna().sum())),
+        }
+    ).reset_index()
 
 
 def estimate_potential(criteria: pd.DataFrame, quantile: float = 0.75) -> pd.DataFrame:
@@ -215,11 +224,17 @@ def estimate_potential(criteria: pd.DataFrame, quantile: float = 0.75) -> pd.Dat
 def status_counts(criteria: pd.DataFrame) -> pd.DataFrame:
     """Clients, revenue in the window and lifetime revenue by status."""
     grouped = criteria.groupby("status")
-    out = pd.DataFrame({
-        "clients": grouped.size(),
-        "revenue": grouped["revenue"].sum(),
-        "revenue_total": grouped["revenue_total"].sum(),
-    }).reindex(list(STATUSES), fill_value=0).reset_index()
+    out = (
+        pd.DataFrame(
+            {
+                "clients": grouped.size(),
+                "revenue": grouped["revenue"].sum(),
+                "revenue_total": grouped["revenue_total"].sum(),
+            }
+        )
+        .reindex(list(STATUSES), fill_value=0)
+        .reset_index()
+    )
     out["client_share"] = out["clients"] / out["clients"].sum()
     return out
 
@@ -232,14 +247,23 @@ def run_step(run_dir, size_bands=(50, 250, 1000), peer_quantile: float = 0.75, l
     period = artifacts.load(run_dir, "intake", "period")
     goal = artifacts.load(run_dir, "goal", "goal")
     table = client_criteria(
-        tables["clients"], tables["transactions"], tables["payments"],
-        start=pd.Timestamp(period["start"]), end=pd.Timestamp(period["end"]), lookback_months=lookback_months,
-        size_bands=list(size_bands), peer_quantile=peer_quantile, new_product_line=goal.get("new_product_line"),
+        tables["clients"],
+        tables["transactions"],
+        tables["payments"],
+        start=pd.Timestamp(period["start"]),
+        end=pd.Timestamp(period["end"]),
+        lookback_months=lookback_months,
+        size_bands=list(size_bands),
+        peer_quantile=peer_quantile,
+        new_product_line=goal.get("new_product_line"),
     )
     avail = availability({k: v for k, v in tables.items() if v is not None})
     counts = status_counts(table)
-    notes = [artifacts.note("criterion_missing", criterion=r.criterion, columns=r.missing)
-             for r in avail.itertuples() if not r.available]
+    notes = [
+        artifacts.note("criterion_missing", criterion=r.criterion, columns=r.missing)
+        for r in avail.itertuples()
+        if not r.available
+    ]
     if (table["potential_source"] != "score").any():
         notes.append(artifacts.note("potential_estimated", quantile=peer_quantile))
     artifacts.save(run_dir, "criteria", criteria=table, availability=avail, status_counts=counts, notes=notes)

@@ -6,6 +6,7 @@ export on purpose, so the demo exercises the same column mapping as real data.
 Everything comes from one ``np.random.default_rng(seed)``, so a seed always
 yields byte-identical CSV files.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,40 +15,107 @@ import numpy as np
 import pandas as pd
 
 # Region -> INN region code; weights follow where industrial demand sits.
-REGIONS = {"Moscow": "77", "Saint Petersburg": "78", "Kazan": "16", "Yekaterinburg": "66",
-           "Novosibirsk": "54", "Nizhny Novgorod": "52", "Krasnodar": "23", "Samara": "63"}
+REGIONS = {
+    "Moscow": "77",
+    "Saint Petersburg": "78",
+    "Kazan": "16",
+    "Yekaterinburg": "66",
+    "Novosibirsk": "54",
+    "Nizhny Novgorod": "52",
+    "Krasnodar": "23",
+    "Samara": "63",
+}
 REGION_P = np.array([0.26, 0.14, 0.10, 0.12, 0.09, 0.10, 0.10, 0.09])
 # Companies registered outside their sales region; several codes start with 0,
 # which is why INN must be handled as text.
 FOREIGN_INN_CODES = ("02", "03", "05", "07", "24", "50", "59", "74")
-INDUSTRIES = ("Construction", "Manufacturing", "Food processing", "Energy",
-              "Logistics", "Retail chains", "Public sector", "Agriculture")
+INDUSTRIES = (
+    "Construction",
+    "Manufacturing",
+    "Food processing",
+    "Energy",
+    "Logistics",
+    "Retail chains",
+    "Public sector",
+    "Agriculture",
+)
 INDUSTRY_P = np.array([0.20, 0.24, 0.10, 0.10, 0.12, 0.08, 0.06, 0.10])
 CHANNELS = ("Direct", "Distributor", "E-commerce")
 CORPORATE_MIN_EMPLOYEES = 250
 
-PRODUCT_LINES = ("Fasteners", "Hand tools", "Consumables", "Equipment",
-                 "Service contracts", "Smart sensors")
+PRODUCT_LINES = ("Fasteners", "Hand tools", "Consumables", "Equipment", "Service contracts", "Smart sensors")
 LINE_MARGIN = np.array([0.32, 0.25, 0.18, 0.10, 0.45, 0.40])
-LINE_MIX = np.array([0.25, 0.18, 0.30, 0.12, 0.15, 0.0])   # typical basket share
-LINE_TICKET = np.array([1.0, 1.0, 0.8, 2.5, 1.5, 1.5])     # relative line value
-NEW_LINE, NEW_LINE_MONTHS = PRODUCT_LINES.index("Smart sensors"), 9   # launched 9 months before end
+LINE_MIX = np.array([0.25, 0.18, 0.30, 0.12, 0.15, 0.0])  # typical basket share
+LINE_TICKET = np.array([1.0, 1.0, 0.8, 2.5, 1.5, 1.5])  # relative line value
+NEW_LINE, NEW_LINE_MONTHS = PRODUCT_LINES.index("Smart sensors"), 9  # launched 9 months before end
 
 SHARE_POTENTIAL, SHARE_LOST = 0.20, 0.12
-INTENSITY_SIGMA = 1.05        # spread of client spend beyond size; sets the ~75% top-20% share
+INTENSITY_SIGMA = 1.05  # spread of client spend beyond size; sets the ~75% top-20% share
 SPECIAL_PRICING_SHARE = 0.03  # buyers sold below cost
-LOOKBACK_ACTIVE = 300         # active clients always bought within this many days
+LOOKBACK_ACTIVE = 300  # active clients always bought within this many days
 
-PREFIXES = ("Sever", "Ural", "Volga", "Sibir", "Neva", "Kama", "Baltic", "Don", "Altai", "Amur",
-            "Oka", "Vyatka", "Tavr", "Zapad", "Vostok", "Yug", "Polar", "Ladoga", "Irtysh", "Angara")
-ROOTS = ("stal", "mash", "prom", "stroy", "energo", "tekh", "snab", "metall", "khim", "les",
-         "agro", "trans", "avto", "neft", "gaz")
+PREFIXES = (
+    "Sever",
+    "Ural",
+    "Volga",
+    "Sibir",
+    "Neva",
+    "Kama",
+    "Baltic",
+    "Don",
+    "Altai",
+    "Amur",
+    "Oka",
+    "Vyatka",
+    "Tavr",
+    "Zapad",
+    "Vostok",
+    "Yug",
+    "Polar",
+    "Ladoga",
+    "Irtysh",
+    "Angara",
+)
+ROOTS = (
+    "stal",
+    "mash",
+    "prom",
+    "stroy",
+    "energo",
+    "tekh",
+    "snab",
+    "metall",
+    "khim",
+    "les",
+    "agro",
+    "trans",
+    "avto",
+    "neft",
+    "gaz",
+)
 TAILS = ("", "-Trade", "-Service", "-Komplekt", "-Invest", " Group", " Holding")
 LEGAL_FORMS = ("LLC", "JSC", "PJSC")
 MALE_FIRST = ("Alexey", "Dmitry", "Sergey", "Andrey", "Pavel", "Igor", "Mikhail", "Nikolai", "Oleg", "Roman")
 FEMALE_FIRST = ("Elena", "Olga", "Natalia", "Irina", "Anna", "Tatiana", "Svetlana", "Marina", "Yulia")
-SURNAMES = ("Ivanov", "Petrov", "Smirnov", "Kuznetsov", "Popov", "Sokolov", "Lebedev", "Kozlov",
-            "Novikov", "Morozov", "Volkov", "Orlov", "Belov", "Zaitsev", "Pavlov", "Egorov", "Vinogradov")
+SURNAMES = (
+    "Ivanov",
+    "Petrov",
+    "Smirnov",
+    "Kuznetsov",
+    "Popov",
+    "Sokolov",
+    "Lebedev",
+    "Kozlov",
+    "Novikov",
+    "Morozov",
+    "Volkov",
+    "Orlov",
+    "Belov",
+    "Zaitsev",
+    "Pavlov",
+    "Egorov",
+    "Vinogradov",
+)
 CRM_STATUS = {  # CRM status is typed by hand: stale, inconsistent, sometimes blank
     "potential": (("Prospect", "In development", "New lead", "", "Stopped"), (0.5, 0.28, 0.1, 0.08, 0.04)),
     "lost": (("Stopped", "Active", "Inactive", "", "In development"), (0.45, 0.3, 0.1, 0.1, 0.05)),
@@ -55,8 +123,9 @@ CRM_STATUS = {  # CRM status is typed by hand: stale, inconsistent, sometimes bl
 }
 
 
-def generate(out_dir, n_clients: int = 3000, years: int = 3, seed: int = 42,
-             end_date: str = "2026-10-31") -> dict[str, Path]:
+def generate(
+    out_dir, n_clients: int = 3000, years: int = 3, seed: int = 42, end_date: str = "2026-10-31"
+) -> dict[str, Path]:
     """Write the demo company's CRM exports into out_dir (created if absent).
 
     Parameters
@@ -97,16 +166,24 @@ def generate(out_dir, n_clients: int = 3000, years: int = 3, seed: int = 42,
 
     base = np.datetime64(start.date(), "D")
     lines["Date"] = np.datetime_as_string(base + lines.pop("day").to_numpy())
-    paths = dict(clients=out / "clients.csv", transactions=out / "invoice_lines.csv",
-                 payments=out / "payments.csv", team=out / "team.xlsx")
+    paths = dict(
+        clients=out / "clients.csv",
+        transactions=out / "invoice_lines.csv",
+        payments=out / "payments.csv",
+        team=out / "team.xlsx",
+    )
     c.loc[:, "Client ID":"CRM status"].to_csv(paths["clients"], index=False, lineterminator="\n")
     lines[["Invoice", "Client ID", "Date", "Product line", "Amount", "Cost"]].to_csv(
-        paths["transactions"], index=False, float_format="%.2f", lineterminator="\n")
-    pay = pd.DataFrame({
-        "Invoice": inv["Invoice"],
-        "Due date": np.datetime_as_string(base + pay["due"]),
-        "Paid date": np.where(pay["paid"] <= span, np.datetime_as_string(base + np.minimum(pay["paid"], span)), ""),
-        "Amount": inv["total"]})
+        paths["transactions"], index=False, float_format="%.2f", lineterminator="\n"
+    )
+    pay = pd.DataFrame(
+        {
+            "Invoice": inv["Invoice"],
+            "Due date": np.datetime_as_string(base + pay["due"]),
+            "Paid date": np.where(pay["paid"] <= span, np.datetime_as_string(base + np.minimum(pay["paid"], span)), ""),
+            "Amount": inv["total"],
+        }
+    )
     pay.to_csv(paths["payments"], index=False, float_format="%.2f", lineterminator="\n")
     with pd.ExcelWriter(paths["team"], engine="openpyxl") as xl:
         team.to_excel(xl, sheet_name="Team", index=False)
@@ -116,18 +193,28 @@ def generate(out_dir, n_clients: int = 3000, years: int = 3, seed: int = 42,
 def _team(rng) -> pd.DataFrame:
     # Deliberately hunter-light: the team plan should reveal an acquisition gap.
     n_farm, n_hunt = int(rng.integers(9, 11)), int(rng.integers(1, 3))
-    roles = (["head_of_sales"] * 2 + ["key_account_manager"] * 2 + ["farmer"] * n_farm + ["hunter"] * n_hunt)
-    divs = (["Corporate", "Regional", "Corporate", "Corporate"] + ["Corporate"] * 3
-            + ["Regional"] * (n_farm - 3) + ["Regional", "Corporate"][:n_hunt])
+    roles = ["head_of_sales"] * 2 + ["key_account_manager"] * 2 + ["farmer"] * n_farm + ["hunter"] * n_hunt
+    divs = (
+        ["Corporate", "Regional", "Corporate", "Corporate"]
+        + ["Corporate"] * 3
+        + ["Regional"] * (n_farm - 3)
+        + ["Regional", "Corporate"][:n_hunt]
+    )
     n = len(roles)
     female = rng.random(n) < 0.4
     first = np.where(female, rng.choice(FEMALE_FIRST, n), rng.choice(MALE_FIRST, n))
     last = rng.permutation(SURNAMES)[:n]
     cap = np.ones(n)
-    cap[rng.choice(np.arange(4, n), 2, replace=False)] = 0.5   # part-timers among field staff
-    return pd.DataFrame({"Manager": [f"M{i + 1:02d}" for i in range(n)],
-                         "Name": [f"{f} {s}{'a' if w else ''}" for f, s, w in zip(first, last, female)],
-                         "Role": roles, "Division": divs, "Capacity": cap})
+    cap[rng.choice(np.arange(4, n), 2, replace=False)] = 0.5  # part-timers among field staff
+    return pd.DataFrame(
+        {
+            "Manager": [f"M{i + 1:02d}" for i in range(n)],
+            "Name": [f"{f} {s}{'a' if w else ''}" for f, s, w in zip(first, last, female)],
+            "Role": roles,
+            "Division": divs,
+            "Capacity": cap,
+        }
+    )
 
 
 def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
@@ -155,14 +242,14 @@ def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
     spend = np.where(status == "potential", 0.0, intensity * (stop - start + 1) / 365)
     # Cap the random tail so only the planted whales dominate margin (keeps the KAM test meaningful).
     spend = np.minimum(spend, 0.035 * spend.sum())
-    shares = np.array([rng.uniform(0.065, 0.095), rng.uniform(0.025, 0.045)])[:len(whales)]
+    shares = np.array([rng.uniform(0.065, 0.095), rng.uniform(0.025, 0.045)])[: len(whales)]
     spend[whales] = shares * (spend.sum() - spend[whales].sum()) / (1 - shares.sum())
     buyer = spend > 0
-    special = np.zeros(n, dtype=bool)           # exact count: a stable share at any size
+    special = np.zeros(n, dtype=bool)  # exact count: a stable share at any size
     eligible = np.setdiff1d(np.flatnonzero(buyer), whales)
     special[rng.choice(eligible, max(1, round(SPECIAL_PRICING_SHARE * buyer.sum())), replace=False)] = True
     offset = np.clip(rng.normal(0, 0.03, n), -0.06, 0.06)
-    offset[whales] = -0.02                      # volume discount
+    offset[whales] = -0.02  # volume discount
 
     # Account ownership: biggest corporate buyers to KAMs, the rest to farmers of their division.
     division = np.where(corporate, "Corporate", "Regional")
@@ -172,25 +259,40 @@ def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
         m = buyer & (division == div)
         mgr[m] = rng.choice(by_role["farmer", div], m.sum())
     corp_buyers = np.flatnonzero(buyer & corporate)
-    top = corp_buyers[np.argsort(-spend[corp_buyers], kind="stable")[:max(2, round(0.015 * buyer.sum()))]]
+    top = corp_buyers[np.argsort(-spend[corp_buyers], kind="stable")[: max(2, round(0.015 * buyer.sum()))]]
     mgr[top] = np.resize(by_role["key_account_manager", "Corporate"], len(top))
-    mgr[lost & (rng.random(n) < 0.2)] = ""       # owner left, account orphaned
+    mgr[lost & (rng.random(n) < 0.2)] = ""  # owner left, account orphaned
     prospect = (status == "potential") & (rng.random(n) < 0.3)
     mgr[prospect] = rng.choice(sum(by_role["hunter"], []), prospect.sum())
     crm = np.empty(n, dtype=object)
     for s, (labels, p) in CRM_STATUS.items():
         crm[status == s] = rng.choice(labels, (status == s).sum(), p=p)
 
-    return pd.DataFrame({
-        "Client ID": [f"C{i + 1:05d}" for i in range(n)], "Company": _company_names(rng, n),
-        "INN": _inns(rng, region), "Region": np.array(list(REGIONS))[region],
-        "Industry": rng.choice(INDUSTRIES, n, p=INDUSTRY_P), "Employees": emp, "Annual revenue": revenue,
-        "Channel": np.array(CHANNELS)[channel], "Division": division, "Manager": mgr, "CRM status": crm,
-        "status": status, "start": start, "stop": stop, "spend": spend, "intensity": intensity,
-        "special": special, "offset": offset,
-        "adopter": (status == "active") & ~special & (rng.random(n) < np.where(corporate, 0.12, 0.03)),
-        "terms": rng.choice([30, 14, 60], n, p=[0.75, 0.1, 0.15]),
-        "late": np.where(rng.random(n) < 0.15, rng.uniform(20, 90, n), 0.0)})
+    return pd.DataFrame(
+        {
+            "Client ID": [f"C{i + 1:05d}" for i in range(n)],
+            "Company": _company_names(rng, n),
+            "INN": _inns(rng, region),
+            "Region": np.array(list(REGIONS))[region],
+            "Industry": rng.choice(INDUSTRIES, n, p=INDUSTRY_P),
+            "Employees": emp,
+            "Annual revenue": revenue,
+            "Channel": np.array(CHANNELS)[channel],
+            "Division": division,
+            "Manager": mgr,
+            "CRM status": crm,
+            "status": status,
+            "start": start,
+            "stop": stop,
+            "spend": spend,
+            "intensity": intensity,
+            "special": special,
+            "offset": offset,
+            "adopter": (status == "active") & ~special & (rng.random(n) < np.where(corporate, 0.12, 0.03)),
+            "terms": rng.choice([30, 14, 60], n, p=[0.75, 0.1, 0.15]),
+            "late": np.where(rng.random(n) < 0.15, rng.uniform(20, 90, n), 0.0),
+        }
+    )
 
 
 def _company_names(rng, n: int) -> np.ndarray:
@@ -198,19 +300,22 @@ def _company_names(rng, n: int) -> np.ndarray:
     names = names[rng.permutation(len(names))]
     i = np.arange(n)
     # Beyond the combination pool, number the repeats so names stay unique.
-    return np.where(i < len(names), names[i % len(names)],
-                    np.char.add(names[i % len(names)], np.char.add(" ", (i // len(names) + 1).astype(str))))
+    return np.where(
+        i < len(names),
+        names[i % len(names)],
+        np.char.add(names[i % len(names)], np.char.add(" ", (i // len(names) + 1).astype(str))),
+    )
 
 
 def _inns(rng, region: np.ndarray) -> np.ndarray:
     n = len(region)
     code = np.where(rng.random(n) < 0.1, rng.choice(FOREIGN_INN_CODES, n), np.array(list(REGIONS.values()))[region])
     body = code.astype(int) * 10**7 + rng.integers(0, 10**7, n)
-    while len(np.unique(body)) < n:            # rare collisions: redraw only the duplicates
+    while len(np.unique(body)) < n:  # rare collisions: redraw only the duplicates
         dup = pd.Series(body).duplicated().to_numpy()
         body[dup] = code[dup].astype(int) * 10**7 + rng.integers(0, 10**7, dup.sum())
     digits = (body[:, None] // 10 ** np.arange(8, -1, -1)) % 10
-    check = (digits @ np.array([2, 4, 10, 3, 5, 9, 4, 6, 8])) % 11 % 10   # real INN control digit
+    check = (digits @ np.array([2, 4, 10, 3, 5, 9, 4, 6, 8])) % 11 % 10  # real INN control digit
     return np.char.zfill((body * 10 + check).astype(str), 10)
 
 
@@ -233,7 +338,7 @@ def _transactions(rng, c: pd.DataFrame, span: int, launch: int):
 
     # Pick 1-4 distinct product lines per invoice by weighted sampling without replacement.
     pref = LINE_MIX * rng.lognormal(0, 0.8, (len(buyers), len(PRODUCT_LINES)))
-    pref[:, NEW_LINE] = np.where(b.adopter, 0.5, 0.0)   # only a few early adopters
+    pref[:, NEW_LINE] = np.where(b.adopter, 0.5, 0.0)  # only a few early adopters
     w = pref[pos]
     w[:, NEW_LINE] *= day >= launch
     with np.errstate(divide="ignore"):
@@ -246,7 +351,7 @@ def _transactions(rng, c: pd.DataFrame, span: int, launch: int):
     cli = pos[inv]
     margin = np.clip(LINE_MARGIN[pl] + b.offset.to_numpy()[cli] + rng.normal(0, 0.04, len(inv)), -0.05, 0.7)
     special = b.special.to_numpy()[cli]
-    margin[special] = -rng.uniform(0.02, 0.15, special.sum())   # contracts priced below cost
+    margin[special] = -rng.uniform(0.02, 0.15, special.sum())  # contracts priced below cost
     cost = np.round(amount * (1 - margin), 2)
 
     # Number invoices chronologically, as an ERP would.
@@ -254,12 +359,28 @@ def _transactions(rng, c: pd.DataFrame, span: int, launch: int):
     number[np.lexsort((pos, day))] = np.arange(len(pos))
     ids = np.char.add("INV-", np.char.zfill((number + 1).astype(str), 6))
     cid = b["Client ID"].to_numpy()
-    lines = pd.DataFrame({"Invoice": ids[inv], "Client ID": cid[cli], "day": day[inv],
-                          "Product line": np.array(PRODUCT_LINES)[pl], "Amount": amount, "Cost": cost,
-                          "_n": number[inv], "_pl": pl})
+    lines = pd.DataFrame(
+        {
+            "Invoice": ids[inv],
+            "Client ID": cid[cli],
+            "day": day[inv],
+            "Product line": np.array(PRODUCT_LINES)[pl],
+            "Amount": amount,
+            "Cost": cost,
+            "_n": number[inv],
+            "_pl": pl,
+        }
+    )
     lines = lines.sort_values(["_n", "_pl"], kind="stable").drop(columns=["_n", "_pl"]).reset_index(drop=True)
-    invoices = pd.DataFrame({"Invoice": ids, "client": buyers[pos], "day": day,
-                             "total": np.round(np.bincount(inv, amount), 2), "_n": number})
+    invoices = pd.DataFrame(
+        {
+            "Invoice": ids,
+            "client": buyers[pos],
+            "day": day,
+            "total": np.round(np.bincount(inv, amount), 2),
+            "_n": number,
+        }
+    )
     return lines, invoices.sort_values("_n").reset_index(drop=True)
 
 
@@ -272,5 +393,5 @@ def _payments(rng, c: pd.DataFrame, inv: pd.DataFrame, span: int) -> dict[str, n
     delay = np.where(rng.random(n) < 0.85, -rng.integers(0, 10, n), rng.integers(1, 12, n))
     delay = np.where(late > 0, np.maximum(1, rng.normal(late, 10)).astype(int), delay)
     paid = np.maximum(due + delay, inv.day.to_numpy() + 1)
-    paid[(late > 0) & (rng.random(n) < 0.03)] = span + 1      # written-off: never paid
+    paid[(late > 0) & (rng.random(n) < 0.03)] = span + 1  # written-off: never paid
     return {"due": due, "paid": paid}

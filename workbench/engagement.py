@@ -16,6 +16,7 @@ A run validates the config and the data first (no kernel starts on a bad
 config), then executes the step notebooks with papermill, one kernel each,
 then renders the report notebook to HTML and PDF.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,21 @@ from .paths import NOTEBOOKS, TEMPLATES
 
 NOTEBOOK_FILES = {step: f"{i:02d}-{step}.ipynb" for i, step in enumerate(STEPS, start=1)}
 REPORT_NOTEBOOK = "07-report.ipynb"
-PACKAGES = ("workbench", "pandas", "numpy", "duckdb", "scikit-learn", "seaborn", "matplotlib", "papermill",
-            "nbconvert", "weasyprint", "pydantic", "babel", "pyarrow")
+PACKAGES = (
+    "workbench",
+    "pandas",
+    "numpy",
+    "duckdb",
+    "scikit-learn",
+    "seaborn",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+    "weasyprint",
+    "pydantic",
+    "babel",
+    "pyarrow",
+)
 
 
 class StepFailed(RuntimeError):
@@ -51,6 +65,7 @@ class StepFailed(RuntimeError):
 
 # --------------------------------------------------------------------------- parameters
 
+
 def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
     """The papermill parameters of a step notebook, from the engagement config.
 
@@ -59,34 +74,68 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
     common = {"run_dir": str(run_dir), "language": config.engagement.language}
     c = config
     if step == "goal":
-        return {**common, "goal_name": c.goal.name, "goal_weights": c.goal.weights, "new_product_line": c.goal.new_product_line}
+        return {
+            **common,
+            "goal_name": c.goal.name,
+            "goal_weights": c.goal.weights,
+            "new_product_line": c.goal.new_product_line,
+        }
     if step == "criteria":
-        return {**common, "size_bands": list(c.criteria.size_bands), "peer_quantile": c.criteria.peer_quantile,
-                "lookback_months": c.criteria.lookback_months}
+        return {
+            **common,
+            "size_bands": list(c.criteria.size_bands),
+            "peer_quantile": c.criteria.peer_quantile,
+            "lookback_months": c.criteria.lookback_months,
+        }
     if step == "grouping":
-        return {**common, "method": c.grouping.method, "top_profit_quantile": c.grouping.abcde.top_profit_quantile,
-                "high_quantile": c.grouping.abcde.high_quantile, "within": c.grouping.abcde.within,
-                "min_group": c.grouping.abcde.min_group,
-                "n_clusters": c.grouping.kmeans.n_clusters, "features": list(c.grouping.kmeans.features),
-                "seed": c.engagement.seed}
+        return {
+            **common,
+            "method": c.grouping.method,
+            "top_profit_quantile": c.grouping.abcde.top_profit_quantile,
+            "high_quantile": c.grouping.abcde.high_quantile,
+            "within": c.grouping.abcde.within,
+            "min_group": c.grouping.abcde.min_group,
+            "n_clusters": c.grouping.kmeans.n_clusters,
+            "features": list(c.grouping.kmeans.features),
+            "seed": c.engagement.seed,
+        }
     if step == "priorities":
-        return {**common, "n_tiers": c.priorities.n_tiers, "key_account_thresholds": list(c.priorities.key_account_thresholds)}
+        return {
+            **common,
+            "n_tiers": c.priorities.n_tiers,
+            "key_account_thresholds": list(c.priorities.key_account_thresholds),
+        }
     if step == "playbooks":
-        return {**common, "playbook_template": c.playbooks.template,
-                "overrides": {k: v.model_dump(exclude_none=True) for k, v in c.playbooks.overrides.items()}}
+        return {
+            **common,
+            "playbook_template": c.playbooks.template,
+            "overrides": {k: v.model_dump(exclude_none=True) for k, v in c.playbooks.overrides.items()},
+        }
     if step == "allocation":
         a = c.allocation
-        return {**common, "selling_hours_per_fte": a.selling_hours_per_fte, "max_reports_per_head": a.max_reports_per_head,
-                "accounts_per_kam": a.accounts_per_kam, "drop_lowest_tier": a.drop_lowest_tier,
-                "automate_tiers": a.automate_tiers, "dedicated_hunters": a.dedicated_hunters}
+        return {
+            **common,
+            "selling_hours_per_fte": a.selling_hours_per_fte,
+            "max_reports_per_head": a.max_reports_per_head,
+            "accounts_per_kam": a.accounts_per_kam,
+            "drop_lowest_tier": a.drop_lowest_tier,
+            "automate_tiers": a.automate_tiers,
+            "dedicated_hunters": a.dedicated_hunters,
+        }
     if step == "report":
         e = c.engagement
-        return {**common, "currency": e.currency, "company": e.company, "title": e.title or "",
-                "consultant": e.consultant}
+        return {
+            **common,
+            "currency": e.currency,
+            "company": e.company,
+            "title": e.title or "",
+            "consultant": e.consultant,
+        }
     raise ValueError(f"unknown step '{step}'")
 
 
 # --------------------------------------------------------------------------- the folder
+
 
 def init_engagement(path: str | Path, company: str | None = None) -> Path:
     """Create an engagement folder from ``templates/engagement.yaml``."""
@@ -129,6 +178,7 @@ def versions() -> dict[str, str]:
 
 # --------------------------------------------------------------------------- a run
 
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -139,10 +189,22 @@ class RunResult:
 
 def save_intake(run_dir: Path, config: EngagementConfig, intake: Intake) -> None:
     """Write the canonical tables, the rejected rows and the analysis period."""
-    start, end = analysis_period(intake.tables["transactions"], config.engagement.as_of, config.criteria.lookback_months)
-    artifacts.save(run_dir, "intake", **intake.tables, rejected=intake.rejected, summary=intake.summary(),
-                   period={"start": start.date().isoformat(), "end": end.date().isoformat(),
-                           "lookback_months": config.criteria.lookback_months}, notes=intake.notes)
+    start, end = analysis_period(
+        intake.tables["transactions"], config.engagement.as_of, config.criteria.lookback_months
+    )
+    artifacts.save(
+        run_dir,
+        "intake",
+        **intake.tables,
+        rejected=intake.rejected,
+        summary=intake.summary(),
+        period={
+            "start": start.date().isoformat(),
+            "end": end.date().isoformat(),
+            "lookback_months": config.criteria.lookback_months,
+        },
+        notes=intake.notes,
+    )
     intake.rejected.to_csv(run_dir / "rejected.csv", index=False)
 
 
@@ -184,10 +246,19 @@ def run(
         run_dir = path / "runs" / f"{stamp}-{suffix}"
     (run_dir / "notebooks").mkdir(parents=True)
     manifest = {
-        "engagement": str(path.resolve()), "run": run_dir.name, "started": dt.datetime.now().isoformat(timespec="seconds"),
-        "config": dump_config(config), "seed": config.engagement.seed,
-        "inputs": {t: {"file": str(p), "sha256": file_sha256(p), "rows_read": intake.read_rows.get(t)} for t, p in intake.files.items()},
-        "rows_rejected": len(intake.rejected), "versions": versions(), "steps": {}, "status": "running",
+        "engagement": str(path.resolve()),
+        "run": run_dir.name,
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "config": dump_config(config),
+        "seed": config.engagement.seed,
+        "inputs": {
+            t: {"file": str(p), "sha256": file_sha256(p), "rows_read": intake.read_rows.get(t)}
+            for t, p in intake.files.items()
+        },
+        "rows_rejected": len(intake.rejected),
+        "versions": versions(),
+        "steps": {},
+        "status": "running",
     }
     manifest_path = run_dir / "manifest.json"
     _write_json(manifest_path, manifest)
@@ -195,16 +266,19 @@ def run(
     save_intake(run_dir, config, intake)
     tables = intake.tables
     rejected_rows = intake.summary()["rows_rejected"].sum()
-    progress(f"[0/7] intake      ok  ({len(tables['transactions']):,} invoice lines, {len(tables['clients']):,} clients; "
-             f"{rejected_rows:,} rows rejected" + (": see rejected.csv)" if rejected_rows else ")"))
+    progress(
+        f"[0/7] intake      ok  ({len(tables['transactions']):,} invoice lines, {len(tables['clients']):,} clients; "
+        f"{rejected_rows:,} rows rejected" + (": see rejected.csv)" if rejected_rows else ")")
+    )
 
     for step in (*STEPS, "report"):
         execute_step(step, config, run_dir, manifest, progress)
     return _finish(path / "runs", run_dir, config, manifest, pdf)
 
 
-def execute_step(step: str, config: EngagementConfig, run_dir: Path, manifest: dict,
-                 progress: Callable[[str], None] = print) -> Path:
+def execute_step(
+    step: str, config: EngagementConfig, run_dir: Path, manifest: dict, progress: Callable[[str], None] = print
+) -> Path:
     """Execute one step notebook with papermill into ``run_dir/notebooks``; record it in the manifest.
 
     Raises
@@ -221,14 +295,24 @@ def execute_step(step: str, config: EngagementConfig, run_dir: Path, manifest: d
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(NOTEBOOKS / name), str(out), parameters=step_parameters(config, step, run_dir.resolve()),
-            kernel_name="python3", progress_bar=False, cwd=str(NOTEBOOKS), kernel_manager_class=_kernel_manager(),
+            str(NOTEBOOKS / name),
+            str(out),
+            parameters=step_parameters(config, step, run_dir.resolve()),
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(NOTEBOOKS),
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError as exc:
-        message = (f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
-                   f"{exc.ename}: {exc.evalue}\n  executed notebook kept at {out}")
-        manifest["steps"][step] = {"status": "failed", "seconds": round(time.perf_counter() - t0, 2),
-                                   "error": f"{exc.ename}: {exc.evalue}"}
+        message = (
+            f"step {i} '{step}' failed in cell {exc.cell_index} (execution count {exc.exec_count}): "
+            f"{exc.ename}: {exc.evalue}\n  executed notebook kept at {out}"
+        )
+        manifest["steps"][step] = {
+            "status": "failed",
+            "seconds": round(time.perf_counter() - t0, 2),
+            "error": f"{exc.ename}: {exc.evalue}",
+        }
         manifest["status"] = "failed"
         _write_json(run_dir / "manifest.json", manifest)
         raise StepFailed(step, message, out) from None
@@ -243,8 +327,9 @@ def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict,
     from . import report
 
     title = config.engagement.title or Translator(config.engagement.language)("cover.title")
-    html = report.render_html(run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html",
-                              title=f"{config.engagement.company} — {title}")
+    html = report.render_html(
+        run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html", title=f"{config.engagement.company} — {title}"
+    )
     pdf_path = run_dir / "report.pdf"
     if pdf:
         report.render_pdf(html, pdf_path)

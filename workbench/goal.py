@@ -9,6 +9,7 @@ the segment metrics of ``priorities.segment_cards``: ``margin_share``,
 The portfolio diagnostics (product lines, client concentration) are the facts
 a consultant uses to choose the goal.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -81,11 +82,13 @@ def product_lines(transactions: pd.DataFrame) -> pd.DataFrame | None:
     tx = transactions.assign(product_line=transactions["product_line"].fillna("(none)"))
     has_cost = "cost" in tx and tx["cost"].notna().any()
     grouped = tx.groupby("product_line", observed=True)
-    out = pd.DataFrame({
-        "revenue": grouped["amount"].sum(),
-        "margin": (grouped["amount"].sum() - grouped["cost"].sum()) if has_cost else np.nan,
-        "clients": grouped["client_id"].nunique(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "revenue": grouped["amount"].sum(),
+            "margin": (grouped["amount"].sum() - grouped["cost"].sum()) if has_cost else np.nan,
+            "clients": grouped["client_id"].nunique(),
+        }
+    ).reset_index()
     out["revenue_share"] = out["revenue"] / out["revenue"].sum()
     out["margin_pct"] = out["margin"] / out["revenue"]
     if has_cost:
@@ -104,8 +107,12 @@ def top_lines(lines: pd.DataFrame, n: int = 12, other: str = "other") -> pd.Data
         return lines
     head, rest = lines.iloc[:n], lines.iloc[n:]
     sums = rest[["revenue", "margin", "revenue_share", "margin_share"]].sum(min_count=1)
-    row = {"product_line": f"{other} ({len(rest)})", **sums.to_dict(), "clients": np.nan,  # distinct buyers not additive
-           "margin_pct": sums["margin"] / sums["revenue"] if sums["revenue"] else np.nan}
+    row = {
+        "product_line": f"{other} ({len(rest)})",
+        **sums.to_dict(),
+        "clients": np.nan,  # distinct buyers not additive
+        "margin_pct": sums["margin"] / sums["revenue"] if sums["revenue"] else np.nan,
+    }
     return pd.concat([head, pd.DataFrame([row])], ignore_index=True)
 
 
@@ -132,10 +139,12 @@ def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     n = len(revenue)
     total = revenue.sum()
     cum = revenue.cumsum() / total if total else revenue * 0
-    curve = pd.DataFrame({
-        "client_share": np.arange(1, n + 1) / n if n else [],
-        "revenue_share": cum.to_numpy(),
-    })
+    curve = pd.DataFrame(
+        {
+            "client_share": np.arange(1, n + 1) / n if n else [],
+            "revenue_share": cum.to_numpy(),
+        }
+    )
     top_n = int(np.ceil(0.2 * n))
     figures = {
         "clients": n,
@@ -155,7 +164,9 @@ def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_prod
     goal = resolve_goal(goal_name, goal_weights, new_product_line)
     tx = artifacts.load(run_dir, "intake", "transactions")
     period = artifacts.load(run_dir, "intake", "period")
-    current = tx.loc[(tx["date"] >= pd.Timestamp(period["start"])) & until_end_of(pd.Timestamp(period["end"]), tx["date"])]
+    current = tx.loc[
+        (tx["date"] >= pd.Timestamp(period["start"])) & until_end_of(pd.Timestamp(period["end"]), tx["date"])
+    ]
     lines = product_lines(current)
     curve, figures = concentration(current)
     notes = []
@@ -166,8 +177,13 @@ def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_prod
     if new_product_line and (lines is None or new_product_line not in set(lines["product_line"])):
         notes.append(artifacts.note("new_line_not_sold", line=new_product_line))
     goal.notes = notes
-    figures.update(revenue=float(current["amount"].sum()), lines=int(len(current)),
-                   margin=float(current["amount"].sum() - current["cost"].sum()) if "cost" in current and current["cost"].notna().any() else None)
+    figures.update(
+        revenue=float(current["amount"].sum()),
+        lines=int(len(current)),
+        margin=float(current["amount"].sum() - current["cost"].sum())
+        if "cost" in current and current["cost"].notna().any()
+        else None,
+    )
     saved = {"goal": goal.to_dict(), "pareto": curve, "concentration": figures}
     if lines is not None:
         saved["product_lines"] = lines

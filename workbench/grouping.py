@@ -11,6 +11,7 @@ Only clients that bought in the current window are segmented; *lost* and
 *potential* clients form their own segments, because the method works them
 with a different playbook (win-back; hunting).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -97,11 +98,18 @@ def kmeans(n_clusters: int = 5, random_state: int = 42):
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     signed_log = FunctionTransformer(lambda X: np.sign(X) * np.log1p(np.abs(X)), feature_names_out="one-to-one")
-    return make_pipeline(signed_log, StandardScaler(), KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state))
+    return make_pipeline(
+        signed_log, StandardScaler(), KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state)
+    )
 
 
-def segment_abcde(criteria: pd.DataFrame, top_profit_quantile=0.8, high_quantile=0.5, within: str | None = "channel",
-                  min_group: int = 20) -> tuple[pd.Series, dict]:
+def segment_abcde(
+    criteria: pd.DataFrame,
+    top_profit_quantile=0.8,
+    high_quantile=0.5,
+    within: str | None = "channel",
+    min_group: int = 20,
+) -> tuple[pd.Series, dict]:
     """ABCDE class per active client, within each value of ``within`` when that column is present.
 
     Profit is the current margin, or current revenue when the data has no
@@ -132,13 +140,24 @@ def segment_abcde(criteria: pd.DataFrame, top_profit_quantile=0.8, high_quantile
         else:
             model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
         labels.loc[part.index] = model.classes_[model.predict(X)]
-        thresholds[str(name)] = {"top_profit": model.top_profit_, "high_profit": model.high_profit_,
-                                 "high_potential": model.high_potential_, "clients": len(part)}
-    return labels, {"profit_basis": basis, "within": use_within, "pooled": pooled, "min_group": min_group,
-                    "thresholds": thresholds}
+        thresholds[str(name)] = {
+            "top_profit": model.top_profit_,
+            "high_profit": model.high_profit_,
+            "high_potential": model.high_potential_,
+            "clients": len(part),
+        }
+    return labels, {
+        "profit_basis": basis,
+        "within": use_within,
+        "pooled": pooled,
+        "min_group": min_group,
+        "thresholds": thresholds,
+    }
 
 
-def segment_kmeans(criteria: pd.DataFrame, features: list[str], n_clusters: int = 5, random_state: int = 42) -> tuple[pd.Series, dict]:
+def segment_kmeans(
+    criteria: pd.DataFrame, features: list[str], n_clusters: int = 5, random_state: int = 42
+) -> tuple[pd.Series, dict]:
     """KMeans clusters of active clients, named K1..Kn by falling mean margin (or revenue).
 
     Features that the data lacks (all missing) are left out and listed in
@@ -158,8 +177,12 @@ def segment_kmeans(criteria: pd.DataFrame, features: list[str], n_clusters: int 
     names = {cluster: f"K{i + 1}" for i, cluster in enumerate(order)}
     labels = pd.Series(np.nan, index=criteria.index, dtype=object)
     labels.loc[active.index] = [names[c] for c in raw]
-    info = {"features": used, "dropped_features": dropped, "n_clusters": k,
-            "silhouette": _silhouette(model[:-1].transform(X), raw, random_state)}
+    info = {
+        "features": used,
+        "dropped_features": dropped,
+        "n_clusters": k,
+        "silhouette": _silhouette(model[:-1].transform(X), raw, random_state),
+    }
     return labels, info
 
 
@@ -206,16 +229,28 @@ def segment(criteria: pd.DataFrame, method: str = "abcde", **params) -> tuple[pd
     return pd.DataFrame({"client_id": criteria["client_id"].to_numpy(), "segment": labels.to_numpy()}), info
 
 
-def run_step(run_dir, method: str = "abcde", top_profit_quantile: float = 0.8, high_quantile: float = 0.5,
-             within: str | None = "channel", n_clusters: int = 5, features: list[str] | None = None, seed: int = 42,
-             min_group: int = 20) -> dict:
+def run_step(
+    run_dir,
+    method: str = "abcde",
+    top_profit_quantile: float = 0.8,
+    high_quantile: float = 0.5,
+    within: str | None = "channel",
+    n_clusters: int = 5,
+    features: list[str] | None = None,
+    seed: int = 42,
+    min_group: int = 20,
+) -> dict:
     """Segment the clients with the chosen method; save the segments and what the method learned."""
     from . import artifacts
 
     criteria = artifacts.load(run_dir, "criteria", "criteria")
     if method == "abcde":
-        params = {"top_profit_quantile": top_profit_quantile, "high_quantile": high_quantile, "within": within,
-                  "min_group": min_group}
+        params = {
+            "top_profit_quantile": top_profit_quantile,
+            "high_quantile": high_quantile,
+            "within": within,
+            "min_group": min_group,
+        }
     else:
         from .config import KMeansConfig
 

@@ -3,6 +3,7 @@
 All text the client reads comes from ``workbench/locales/<language>.yaml``;
 numbers, money, percentages and dates are formatted for the locale.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,7 +68,9 @@ class Translator:
         try:
             text = self.texts[key]
         except KeyError:
-            raise KeyError(f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})") from None
+            raise KeyError(
+                f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
+            ) from None
         return text.format(**values) if values else text
 
     def label(self, group: str, value) -> str:
@@ -110,7 +113,9 @@ class Translator:
     def pct(self, value, digits: int = 1) -> str:
         if _missing(value):
             return "–"
-        return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "\u00a0%", locale=self.locale)
+        return format_percent(
+            value, format="#,##0" + ("." + "0" * digits if digits else "") + "\u00a0%", locale=self.locale
+        )
 
     def date(self, value) -> str:
         if _missing(value):

@@ -6,6 +6,7 @@ Rows that cannot be used are not dropped silently: each is kept in the
 column, the value and the reason. Problems that make a whole file unusable
 (missing file, missing required column) raise :class:`IntakeError`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,13 +21,36 @@ from .config import CANONICAL_COLUMNS, ROLES, EngagementConfig, TableSource
 
 ID_COLUMNS = {"client_id", "invoice_id", "manager_id", "inn"}
 DATE_COLUMNS = {"date", "due_date", "paid_date"}
-NUMBER_COLUMNS = {"amount", "cost", "employees", "annual_revenue", "potential_score", "capacity", "quantity", "unit_price"}
+NUMBER_COLUMNS = {
+    "amount",
+    "cost",
+    "employees",
+    "annual_revenue",
+    "potential_score",
+    "capacity",
+    "quantity",
+    "unit_price",
+}
 #: Canonical columns that can be computed from others when the export lacks them.
 DERIVED = {("transactions", "amount"): ("quantity", "unit_price")}
 #: Columns that may be empty in a row without rejecting it.
 NULLABLE = {
-    "paid_date", "employees", "annual_revenue", "potential_score", "name", "inn", "region", "industry",
-    "channel", "division", "manager_id", "status", "product_line", "invoice_id", "capacity", "amount_paid",
+    "paid_date",
+    "employees",
+    "annual_revenue",
+    "potential_score",
+    "name",
+    "inn",
+    "region",
+    "industry",
+    "channel",
+    "division",
+    "manager_id",
+    "status",
+    "product_line",
+    "invoice_id",
+    "capacity",
+    "amount_paid",
     "cost",  # estimated from the line's product line (see estimate_missing_cost), not rejected
 }
 REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
@@ -51,22 +75,23 @@ class Intake:
         rows = []
         for table, df in self.tables.items():
             rejected = int((self.rejected["table"] == table).sum()) if not self.rejected.empty else 0
-            rejected_rows = (
-                self.rejected.loc[self.rejected["table"] == table, "row"].nunique() if rejected else 0
+            rejected_rows = self.rejected.loc[self.rejected["table"] == table, "row"].nunique() if rejected else 0
+            rows.append(
+                {
+                    "table": table,
+                    "file": self.files[table].name if table in self.files else "",
+                    "rows_read": self.read_rows.get(table, len(df)),
+                    "rows_accepted": len(df),
+                    "rows_rejected": int(rejected_rows),
+                    # Kept, since a CRM may repeat a line on purpose, but worth a look.
+                    "exact_duplicates": int(df.duplicated().sum()),
+                }
             )
-            rows.append({
-                "table": table,
-                "file": self.files[table].name if table in self.files else "",
-                "rows_read": self.read_rows.get(table, len(df)),
-                "rows_accepted": len(df),
-                "rows_rejected": int(rejected_rows),
-                # Kept, since a CRM may repeat a line on purpose, but worth a look.
-                "exact_duplicates": int(df.duplicated().sum()),
-            })
         return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- reading
+
 
 def read_export(path: Path, source: TableSource) -> pd.DataFrame:
     """Read one export file as text columns (types are checked later, row by row).
@@ -87,7 +112,11 @@ def read_export(path: Path, source: TableSource) -> pd.DataFrame:
             options = dict(sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False)
             try:  # pyarrow's reader is several times faster on large exports
                 return pd.read_csv(path, engine="pyarrow", **options)
-            except (ValueError, ImportError, UnicodeDecodeError):  # options or a file it cannot take: the C reader decides
+            except (
+                ValueError,
+                ImportError,
+                UnicodeDecodeError,
+            ):  # options or a file it cannot take: the C reader decides
                 return pd.read_csv(path, **options)
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             df = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
@@ -95,8 +124,10 @@ def read_export(path: Path, source: TableSource) -> pd.DataFrame:
         if suffix == ".parquet":
             return pd.read_parquet(path)
     except UnicodeDecodeError as exc:
-        raise IntakeError(f"{path}: not readable as {source.encoding} ({exc.reason} at byte {exc.start}); "
-                          f"set the file's encoding in engagement.yaml, e.g. encoding: cp1251") from exc
+        raise IntakeError(
+            f"{path}: not readable as {source.encoding} ({exc.reason} at byte {exc.start}); "
+            f"set the file's encoding in engagement.yaml, e.g. encoding: cp1251"
+        ) from exc
     except (ValueError, OSError) as exc:
         raise IntakeError(f"{path}: cannot read the file: {exc}") from exc
     raise IntakeError(f"{path}: unsupported file type '{suffix}'; expected .csv, .xlsx or .parquet")
@@ -118,11 +149,16 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
             near = difflib.get_close_matches(str(src), [str(c) for c in raw.columns], n=1, cutoff=0.5)
             hint = f"did you mean '{near[0]}'?" if near else f"columns in the file: {', '.join(map(str, raw.columns))}"
             raise IntakeError(f"{path}: column '{src}' (mapped to {table}.{canon}) not found; {hint}")
-    missing = [c for c in spec["required"] if c not in mapping
-               and not all(part in mapping for part in DERIVED.get((table, c), ("-",)))]
+    missing = [
+        c
+        for c in spec["required"]
+        if c not in mapping and not all(part in mapping for part in DERIVED.get((table, c), ("-",)))
+    ]
     if missing:
-        derivable = [f" (or {' and '.join(table + '.' + p for p in DERIVED[(table, c)])})" if (table, c) in DERIVED else ""
-                     for c in missing]
+        derivable = [
+            f" (or {' and '.join(table + '.' + p for p in DERIVED[(table, c)])})" if (table, c) in DERIVED else ""
+            for c in missing
+        ]
         raise IntakeError(
             f"{path}: required column(s) {', '.join(table + '.' + c + d for c, d in zip(missing, derivable))} not mapped; "
             f"add them under data.{table}.columns in engagement.yaml (columns in the file: "
@@ -211,16 +247,20 @@ def _typed_cells(values: pd.Series, types: tuple) -> pd.Series | None:
     return typed if typed.any() else None
 
 
-def _rejections(table: str, path: Path, index, first_row: int, column: str, values: pd.Series, reason: str) -> pd.DataFrame:
-    return pd.DataFrame({
-        "table": table,
-        "file": path.name,
-        "row": [int(i) + first_row for i in index],
-        "column": column,
-        "value": values.astype(str).to_numpy(),
-        "reason": reason,
-        "_index": list(index),
-    })
+def _rejections(
+    table: str, path: Path, index, first_row: int, column: str, values: pd.Series, reason: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "table": table,
+            "file": path.name,
+            "row": [int(i) + first_row for i in index],
+            "column": column,
+            "value": values.astype(str).to_numpy(),
+            "reason": reason,
+            "_index": list(index),
+        }
+    )
 
 
 def _empty_rejected() -> pd.DataFrame:
@@ -228,6 +268,7 @@ def _empty_rejected() -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the engagement
+
 
 def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     """Read every export named in the config into canonical tables.
@@ -251,7 +292,9 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     read_rows: dict[str, int] = {}
     files: dict[str, Path] = {}
     sources = {t: getattr(config.data, t) for t in ("clients", "transactions", "payments", "team")}
-    missing = [f"{(base / s.file).resolve()} (data.{t}.file)" for t, s in sources.items() if s and not (base / s.file).exists()]
+    missing = [
+        f"{(base / s.file).resolve()} (data.{t}.file)" for t, s in sources.items() if s and not (base / s.file).exists()
+    ]
     if missing:
         raise IntakeError("file(s) not found: " + "; ".join(missing))
     for table, source in sources.items():
@@ -280,7 +323,9 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
         tables["team"] = _normalise_team(tables["team"])
     if tables["transactions"].empty:
         path = files["transactions"]
-        raise IntakeError(f"{path}: no usable transaction rows (all {read_rows['transactions']} rejected; see rejected.csv)")
+        raise IntakeError(
+            f"{path}: no usable transaction rows (all {read_rows['transactions']} rejected; see rejected.csv)"
+        )
     frames = [r for r in rejected if not r.empty]
     all_rejected = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTED_COLUMNS)
     return Intake(tables=tables, rejected=all_rejected[REJECTED_COLUMNS], read_rows=read_rows, files=files, notes=notes)
@@ -325,28 +370,42 @@ def _check_relations(tables: dict[str, pd.DataFrame], files: dict[str, Path]) ->
         clients = tables["clients"]
         dup = clients["client_id"].duplicated(keep="first")
         if dup.any():
-            problems.append(_relation_rejects("clients", files, clients, dup, "client_id", "duplicate client_id (first row kept)"))
+            problems.append(
+                _relation_rejects("clients", files, clients, dup, "client_id", "duplicate client_id (first row kept)")
+            )
             tables["clients"] = clients.loc[~dup].reset_index(drop=True)
         known = set(tables["clients"]["client_id"])
         tx = tables["transactions"]
         unknown = ~tx["client_id"].isin(known)
         if unknown.any():
-            problems.append(_relation_rejects("transactions", files, tx, unknown, "client_id", "client_id not in the clients file"))
+            problems.append(
+                _relation_rejects("transactions", files, tx, unknown, "client_id", "client_id not in the clients file")
+            )
             tables["transactions"] = tx.loc[~unknown].reset_index(drop=True)
     if "payments" in tables and "invoice_id" in tables["transactions"]:
         pay = tables["payments"]
         unknown = ~pay["invoice_id"].isin(set(tables["transactions"]["invoice_id"].dropna()))
         if unknown.any():
-            problems.append(_relation_rejects("payments", files, pay, unknown, "invoice_id", "invoice_id not in the transactions file"))
+            problems.append(
+                _relation_rejects(
+                    "payments", files, pay, unknown, "invoice_id", "invoice_id not in the transactions file"
+                )
+            )
             tables["payments"] = pay.loc[~unknown].reset_index(drop=True)
     return pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=REJECTED_COLUMNS)
 
 
 def _relation_rejects(table, files, df, mask, column, reason) -> pd.DataFrame:
-    return pd.DataFrame({
-        "table": table, "file": files[table].name, "row": df.loc[mask, "_row"].to_numpy(), "column": column,
-        "value": df.loc[mask, column].astype(str).to_numpy(), "reason": reason,
-    })
+    return pd.DataFrame(
+        {
+            "table": table,
+            "file": files[table].name,
+            "row": df.loc[mask, "_row"].to_numpy(),
+            "column": column,
+            "value": df.loc[mask, column].astype(str).to_numpy(),
+            "reason": reason,
+        }
+    )
 
 
 def _normalise_team(team: pd.DataFrame) -> pd.DataFrame:
@@ -364,7 +423,10 @@ def _normalise_team(team: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the analysis period
 
-def analysis_period(transactions: pd.DataFrame, as_of=None, lookback_months: int = 12) -> tuple[pd.Timestamp, pd.Timestamp]:
+
+def analysis_period(
+    transactions: pd.DataFrame, as_of=None, lookback_months: int = 12
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The window that counts as "current": ``lookback_months`` up to ``as_of``.
 
     ``as_of`` defaults to the last transaction date, so a stale export is

@@ -5,6 +5,7 @@ cell. Each reads the run's artifacts and emits HTML (headings, narrative,
 tables) and seaborn figures; every text comes from the translation catalogue
 and every number is formatted for the report's locale.
 """
+
 from __future__ import annotations
 
 import html
@@ -16,6 +17,7 @@ import pandas as pd
 from . import STEPS, artifacts, charts
 from . import goal as goal_diagnostics
 from .i18n import Translator
+
 
 class ClientReport:
     """Writes the client report of one run.
@@ -33,8 +35,16 @@ class ClientReport:
         default they are displayed in the notebook.
     """
 
-    def __init__(self, run_dir, language: str = "en", currency: str = "RUB", company: str = "", title: str = "",
-                 consultant: str = "", sink: Callable | None = None):
+    def __init__(
+        self,
+        run_dir,
+        language: str = "en",
+        currency: str = "RUB",
+        company: str = "",
+        title: str = "",
+        consultant: str = "",
+        sink: Callable | None = None,
+    ):
         self.run_dir = Path(run_dir)
         self.t = Translator(language, currency)
         self.company, self.title, self.consultant = company, title, consultant
@@ -74,12 +84,17 @@ class ClientReport:
     def notes(self, notes: list[dict] | None) -> None:
         """The step's remarks on missing data, as a highlighted list."""
         if notes:
-            items = "".join(f"<li>{html.escape(self.t('notes.' + n['key'], **self._format(n['values'])))}</li>" for n in notes)
-            self.emit(f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>')
+            items = "".join(
+                f"<li>{html.escape(self.t('notes.' + n['key'], **self._format(n['values'])))}</li>" for n in notes
+            )
+            self.emit(
+                f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>'
+            )
 
     def _format(self, values: dict) -> dict:
         """Note values written for the locale (0,75 and 1 234 in Russian; codes translated)."""
         groups = {"metric": "metrics", "replacement": "metrics", "criterion": "criterion"}
+
         def write(key, value):
             if key in groups:
                 return self.t.label(groups[key], value)
@@ -122,12 +137,18 @@ class ClientReport:
             return lambda v: t.label(group, v)
         writers = {
             "text": lambda v: "–" if pd.isna(v) else str(v),
-            "int": t.number, "number": t.number,
-            "number1": lambda v: t.number(v, 1), "number2": lambda v: t.number(v, 2),
-            "money": t.money, "pct": t.pct, "date": t.date,
+            "int": t.number,
+            "number": t.number,
+            "number1": lambda v: t.number(v, 1),
+            "number2": lambda v: t.number(v, 2),
+            "money": t.money,
+            "pct": t.pct,
+            "date": t.date,
         }
         if fmt not in writers:
-            raise ValueError(f"unknown table format '{fmt}' for column {col}; expected one of {', '.join(writers)} or label:<group>")
+            raise ValueError(
+                f"unknown table format '{fmt}' for column {col}; expected one of {', '.join(writers)} or label:<group>"
+            )
         return writers[fmt]
 
     # ------------------------------------------------------------------ sections
@@ -148,27 +169,44 @@ class ClientReport:
         top_tier = ranked.loc[ranked["tier"] == 1, "segment"]
         gaps = fte.loc[fte["gap"] < -0.05]
         findings = [
-            t("cover.f_base", active=t.number(counts.loc["active", "clients"]), lost=t.number(counts.loc["lost", "clients"]),
-              potential=t.number(counts.loc["potential", "clients"])),
+            t(
+                "cover.f_base",
+                active=t.number(counts.loc["active", "clients"]),
+                lost=t.number(counts.loc["lost", "clients"]),
+                potential=t.number(counts.loc["potential", "clients"]),
+            ),
             t("cover.f_revenue", revenue=t.money(conc["revenue"])),
             t("cover.f_pareto", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"])),
             t("cover.f_priority", segments=", ".join(t.label("segments", s) for s in top_tier)),
         ]
         if fte["fte_available"].notna().any():
             if len(gaps):
-                findings.append(t("cover.f_gap", roles=", ".join(
-                    f"{t.label('roles', r.role)} — {t.number(-r.gap, 1)}" for r in gaps.itertuples())))
+                findings.append(
+                    t(
+                        "cover.f_gap",
+                        roles=", ".join(
+                            f"{t.label('roles', r.role)} — {t.number(-r.gap, 1)}" for r in gaps.itertuples()
+                        ),
+                    )
+                )
             else:
                 findings.append(t("cover.f_no_gap"))
         call_plan = self.load("allocation", "call_plan", optional=True)
         if call_plan is not None:
             worked = call_plan.loc[call_plan["action"] == "work"]
-            findings.append(t("cover.f_call_plan", named=t.number(worked["manager_id"].notna().sum()),
-                              waiting=t.number(worked["manager_id"].isna().sum())))
+            findings.append(
+                t(
+                    "cover.f_call_plan",
+                    named=t.number(worked["manager_id"].notna().sum()),
+                    waiting=t.number(worked["manager_id"].isna().sum()),
+                )
+            )
         self.bullets(findings)
         self.text("cover.method")
         items = "".join(f'<li><a href="#step-{step}">{html.escape(t(f"{step}.title"))}</a></li>' for step in STEPS)
-        self.emit(f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>')
+        self.emit(
+            f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
+        )
 
     def goal(self) -> None:
         t = self.t
@@ -182,15 +220,28 @@ class ClientReport:
         if lines is not None:
             lines = goal_diagnostics.top_lines(lines, other=t("goal.other_lines"))
             self.subheading("goal.lines_title")
-            self.table(lines, [("product_line", "goal.col_line", "text"), ("revenue", "common.revenue", "money"),
-                               ("revenue_share", "common.revenue_share", "pct"), ("margin", "common.margin", "money"),
-                               ("margin_pct", "common.margin_pct", "pct"), ("clients", "common.clients", "int")])
+            self.table(
+                lines,
+                [
+                    ("product_line", "goal.col_line", "text"),
+                    ("revenue", "common.revenue", "money"),
+                    ("revenue_share", "common.revenue_share", "pct"),
+                    ("margin", "common.margin", "money"),
+                    ("margin_pct", "common.margin_pct", "pct"),
+                    ("clients", "common.clients", "int"),
+                ],
+            )
             self.figure(charts.product_lines(lines, t))
         conc = self.load("goal", "concentration")
         self.subheading("goal.concentration_title")
-        self.text("goal.concentration", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"]),
-                  n80=t.number(conc["clients_for_80"]), share80=t.pct(conc["clients_for_80_share"], 0),
-                  clients=t.number(conc["clients"]))
+        self.text(
+            "goal.concentration",
+            share=t.pct(conc["top20_share"], 0),
+            n=t.number(conc["top20_clients"]),
+            n80=t.number(conc["clients_for_80"]),
+            share80=t.pct(conc["clients_for_80_share"], 0),
+            clients=t.number(conc["clients"]),
+        )
         self.figure(charts.pareto(self.load("goal", "pareto"), t))
         self.notes(goal.get("notes"))
 
@@ -201,31 +252,62 @@ class ClientReport:
         avail = self.load("criteria", "availability")
         avail = avail.assign(
             state=[t("common.yes") if a else t("common.no") for a in avail["available"]],
-            how=[t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
-                 for m, c in zip(avail["method"], avail["missing"])],
+            how=[
+                t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
+                for m, c in zip(avail["method"], avail["missing"])
+            ],
         )
-        self.table(avail, [("criterion", "criteria.col_criterion", "label:criterion"), ("state", "criteria.col_available", "text"),
-                           ("how", "criteria.col_how", "text")])
+        self.table(
+            avail,
+            [
+                ("criterion", "criteria.col_criterion", "label:criterion"),
+                ("state", "criteria.col_available", "text"),
+                ("how", "criteria.col_how", "text"),
+            ],
+        )
         counts = self.load("criteria", "status_counts")
         self.subheading("criteria.status_title")
         self.text("criteria.status_rule")
-        self.table(counts, [("status", "criteria.col_status", "label:status"), ("clients", "common.clients", "int"),
-                            ("client_share", "common.client_share", "pct"), ("revenue", "common.revenue", "money"),
-                            ("revenue_total", "criteria.col_revenue_total", "money")])
+        self.table(
+            counts,
+            [
+                ("status", "criteria.col_status", "label:status"),
+                ("clients", "common.clients", "int"),
+                ("client_share", "common.client_share", "pct"),
+                ("revenue", "common.revenue", "money"),
+                ("revenue_total", "criteria.col_revenue_total", "money"),
+            ],
+        )
         self.figure(charts.status(counts, t))
         table = self.load("criteria", "criteria")
         active = table.loc[table["status"] == "active"]
         if len(active):
-            profile = pd.DataFrame([{
-                "tenure": active["tenure_months"].median(), "recency": active["recency_days"].median(),
-                "frequency": active["frequency"].median(), "avg_invoice": active["avg_invoice"].median(),
-                "margin_pct": (active["margin"].sum() / active["revenue"].sum()) if active["margin"].notna().any() else float("nan"),
-                "on_time": active["on_time_share"].mean() if "on_time_share" in active else float("nan"),
-            }])
+            profile = pd.DataFrame(
+                [
+                    {
+                        "tenure": active["tenure_months"].median(),
+                        "recency": active["recency_days"].median(),
+                        "frequency": active["frequency"].median(),
+                        "avg_invoice": active["avg_invoice"].median(),
+                        "margin_pct": (active["margin"].sum() / active["revenue"].sum())
+                        if active["margin"].notna().any()
+                        else float("nan"),
+                        "on_time": active["on_time_share"].mean() if "on_time_share" in active else float("nan"),
+                    }
+                ]
+            )
             self.subheading("criteria.profile_title")
-            self.table(profile, [("tenure", "criteria.col_tenure", "number1"), ("recency", "criteria.col_recency", "int"),
-                                 ("frequency", "criteria.col_frequency", "number1"), ("avg_invoice", "common.avg_invoice", "money"),
-                                 ("margin_pct", "common.margin_pct", "pct"), ("on_time", "criteria.col_on_time", "pct")])
+            self.table(
+                profile,
+                [
+                    ("tenure", "criteria.col_tenure", "number1"),
+                    ("recency", "criteria.col_recency", "int"),
+                    ("frequency", "criteria.col_frequency", "number1"),
+                    ("avg_invoice", "common.avg_invoice", "money"),
+                    ("margin_pct", "common.margin_pct", "pct"),
+                    ("on_time", "criteria.col_on_time", "pct"),
+                ],
+            )
         self.notes(self.load("criteria", "notes"))
 
     def grouping(self) -> None:
@@ -242,23 +324,50 @@ class ClientReport:
             rows["rule"] = [t(f"segments_rule.{s}") for s in rows["segment"]]
             self.table(rows, [("segment", "grouping.col_segment", "text"), ("rule", "grouping.col_rule", "text")])
         else:
-            self.text("grouping.kmeans_intro", k=info["n_clusters"],
-                      features=", ".join(t.label("columns", f) for f in info["features"]))
+            self.text(
+                "grouping.kmeans_intro",
+                k=info["n_clusters"],
+                features=", ".join(t.label("columns", f) for f in info["features"]),
+            )
             if info.get("silhouette") is not None:
                 self.text("grouping.silhouette", value=t.number(info["silhouette"], 2))
-            profile = (table.merge(segments, on="client_id").loc[lambda d: d["segment"].str.match(r"K\d")]
-                       .groupby("segment")[["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]]
-                       .median().reindex([s for s in info["segment_order"] if s.startswith("K")]).reset_index())
+            profile = (
+                table.merge(segments, on="client_id")
+                .loc[lambda d: d["segment"].str.match(r"K\d")]
+                .groupby("segment")[
+                    ["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]
+                ]
+                .median()
+                .reindex([s for s in info["segment_order"] if s.startswith("K")])
+                .reset_index()
+            )
             self.text("grouping.profile_intro")
-            self.table(profile, [("segment", "grouping.col_segment", "text"), ("revenue", "common.revenue", "money"),
-                                 ("margin", "common.margin", "money"), ("frequency", "criteria.col_frequency", "number1"),
-                                 ("recency_days", "criteria.col_recency", "int"), ("tenure_months", "criteria.col_tenure", "number1"),
-                                 ("n_product_lines", "grouping.col_lines", "number1")])
+            self.table(
+                profile,
+                [
+                    ("segment", "grouping.col_segment", "text"),
+                    ("revenue", "common.revenue", "money"),
+                    ("margin", "common.margin", "money"),
+                    ("frequency", "criteria.col_frequency", "number1"),
+                    ("recency_days", "criteria.col_recency", "int"),
+                    ("tenure_months", "criteria.col_tenure", "number1"),
+                    ("n_product_lines", "grouping.col_lines", "number1"),
+                ],
+            )
         self.text("grouping.special")
         counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
-        self.table(counts, [("segment", "grouping.col_segment", "label:segments"), ("clients", "common.clients", "int")])
-        self.figure(charts.segment_map(table, segments, info["segment_order"], t,
-                                       basis=info.get("profit_basis", "margin" if table["margin"].notna().any() else "revenue")))
+        self.table(
+            counts, [("segment", "grouping.col_segment", "label:segments"), ("clients", "common.clients", "int")]
+        )
+        self.figure(
+            charts.segment_map(
+                table,
+                segments,
+                info["segment_order"],
+                t,
+                basis=info.get("profit_basis", "margin" if table["margin"].notna().any() else "revenue"),
+            )
+        )
         self.notes(info.get("notes"))
 
     def priorities(self) -> None:
@@ -268,23 +377,41 @@ class ClientReport:
         goal = self.load("goal", "goal")
         meta = self.load("priorities", "meta")
         self.text("priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
-        self.table(ranked, [("rank", "priorities.col_rank", "int"), ("segment", "grouping.col_segment", "label:segments"),
-                            ("tier", "priorities.col_tier", "int"), ("score", "priorities.col_score", "number1"),
-                            ("clients", "common.clients", "int"), ("revenue_share", "common.revenue_share", "pct"),
-                            ("margin_share", "common.margin_share", "pct"), ("margin_pct", "common.margin_pct", "pct"),
-                            ("avg_invoice", "common.avg_invoice", "money"), ("frequency", "priorities.col_frequency", "number1")])
+        self.table(
+            ranked,
+            [
+                ("rank", "priorities.col_rank", "int"),
+                ("segment", "grouping.col_segment", "label:segments"),
+                ("tier", "priorities.col_tier", "int"),
+                ("score", "priorities.col_score", "number1"),
+                ("clients", "common.clients", "int"),
+                ("revenue_share", "common.revenue_share", "pct"),
+                ("margin_share", "common.margin_share", "pct"),
+                ("margin_pct", "common.margin_pct", "pct"),
+                ("avg_invoice", "common.avg_invoice", "money"),
+                ("frequency", "priorities.col_frequency", "number1"),
+            ],
+        )
         self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
         self.subheading("priorities.key_title")
         flagged = self.load("priorities", "key_accounts")
         th = meta["thresholds"]
-        self.text("priorities.key_rule", key=t.pct(th[0], 0), critical=t.pct(th[1], 0), mono=t.pct(th[2], 0),
-                  basis=t.label("basis", meta["key_account_basis"]))
+        self.text(
+            "priorities.key_rule",
+            key=t.pct(th[0], 0),
+            critical=t.pct(th[1], 0),
+            mono=t.pct(th[2], 0),
+            basis=t.label("basis", meta["key_account_basis"]),
+        )
         if len(flagged):
             cols = [("client_id", "priorities.col_client", "text")]
             if "name" in flagged:
                 cols.append(("name", "priorities.col_name", "text"))
-            cols += [("segment", "grouping.col_segment", "label:segments"), ("share", "priorities.col_share", "pct"),
-                     ("flag", "priorities.col_flag", "label:flags")]
+            cols += [
+                ("segment", "grouping.col_segment", "label:segments"),
+                ("share", "priorities.col_share", "pct"),
+                ("flag", "priorities.col_flag", "label:flags"),
+            ]
             self.table(flagged, cols)
         else:
             self.text("priorities.key_none", key=t.pct(th[0], 0))
@@ -293,7 +420,10 @@ class ClientReport:
             self.subheading("priorities.division_title")
             self.text("priorities.division_intro")
             divisions = [c for c in shares.columns if c != "segment"]
-            self.table(shares, [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions])
+            self.table(
+                shares,
+                [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
+            )
         self.notes(meta.get("notes"))
 
     def playbooks(self) -> None:
@@ -303,8 +433,10 @@ class ClientReport:
         table = self.load("playbooks", "playbooks")
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
         for row in table.itertuples():
-            heading = (f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
-                       f'{html.escape(t("priorities.col_tier"))} {row.tier}</h3>')
+            heading = (
+                f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
+                f"{html.escape(t('priorities.col_tier'))} {row.tier}</h3>"
+            )
             values = []
             for f in fields:
                 v = getattr(row, f)
@@ -313,8 +445,10 @@ class ClientReport:
                 elif f == "role":
                     v = t.label("roles", v)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
-            body = self.table_html(pd.DataFrame(values), [("question", "playbooks.col_question", "text"),
-                                                          ("answer", "playbooks.col_answer", "text")])
+            body = self.table_html(
+                pd.DataFrame(values),
+                [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")],
+            )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
 
     def allocation(self) -> None:
@@ -323,18 +457,35 @@ class ClientReport:
         settings = self.load("allocation", "settings")
         self.text("allocation.intro", hours=t.number(settings["selling_hours_per_fte"]))
         plan = self.load("allocation", "plan")
-        self.table(plan, [("segment", "grouping.col_segment", "label:segments"), ("tier", "priorities.col_tier", "int"),
-                          ("clients", "common.clients", "int"), ("action", "allocation.col_action", "label:actions"),
-                          ("role", "allocation.col_role", "label:roles"), ("contacts_per_year", "allocation.col_contacts", "number"),
-                          ("hours_per_contact", "allocation.col_hours_per_contact", "number2"),
-                          ("hours", "allocation.col_hours", "number"), ("fte", "allocation.col_fte", "number1")])
+        self.table(
+            plan,
+            [
+                ("segment", "grouping.col_segment", "label:segments"),
+                ("tier", "priorities.col_tier", "int"),
+                ("clients", "common.clients", "int"),
+                ("action", "allocation.col_action", "label:actions"),
+                ("role", "allocation.col_role", "label:roles"),
+                ("contacts_per_year", "allocation.col_contacts", "number"),
+                ("hours_per_contact", "allocation.col_hours_per_contact", "number2"),
+                ("hours", "allocation.col_hours", "number"),
+                ("fte", "allocation.col_fte", "number1"),
+            ],
+        )
         self.subheading("allocation.rules_title")
         rules = []
         for r in self.load("allocation", "rules"):
             segs = ", ".join(t.label("segments", s) for s in r["segments"])
-            rules.append(t(f"rules.{r['rule']}", segments=segs, clients=t.number(r["clients"]),
-                           hours=t.number(r.get("hours", 0)), fte=t.number(r.get("fte", 0)), max=r.get("max", ""),
-                           per_kam=settings["accounts_per_kam"]))
+            rules.append(
+                t(
+                    f"rules.{r['rule']}",
+                    segments=segs,
+                    clients=t.number(r["clients"]),
+                    hours=t.number(r.get("hours", 0)),
+                    fte=t.number(r.get("fte", 0)),
+                    max=r.get("max", ""),
+                    per_kam=settings["accounts_per_kam"],
+                )
+            )
         self.bullets(rules)
         fte = self.load("allocation", "fte")
         self.subheading("allocation.fte_title")
@@ -347,21 +498,40 @@ class ClientReport:
         if seq["coverage"].notna().any():
             self.subheading("allocation.sequence_title")
             self.text("allocation.sequence_intro")
-            self.table(seq, [("segment", "grouping.col_segment", "label:segments"), ("role", "allocation.col_role", "label:roles"),
-                             ("fte", "allocation.col_fte", "number1"), ("cumulative_fte", "allocation.col_cumulative", "number1"),
-                             ("available_fte", "allocation.col_available", "number1"), ("coverage", "allocation.col_coverage", "pct")])
+            self.table(
+                seq,
+                [
+                    ("segment", "grouping.col_segment", "label:segments"),
+                    ("role", "allocation.col_role", "label:roles"),
+                    ("fte", "allocation.col_fte", "number1"),
+                    ("cumulative_fte", "allocation.col_cumulative", "number1"),
+                    ("available_fte", "allocation.col_available", "number1"),
+                    ("coverage", "allocation.col_coverage", "pct"),
+                ],
+            )
         load = self.load("allocation", "load", optional=True)
         if load is not None:
             plan = self.load("allocation", "call_plan")
             counts = plan["status"].value_counts()
             self.subheading("allocation.assign_title")
-            self.text("allocation.assign_intro", kept=t.number(counts.get("kept", 0)), assigned=t.number(counts.get("assigned", 0)),
-                      unassigned=t.number(counts.get("unassigned", 0)))
+            self.text(
+                "allocation.assign_intro",
+                kept=t.number(counts.get("kept", 0)),
+                assigned=t.number(counts.get("assigned", 0)),
+                unassigned=t.number(counts.get("unassigned", 0)),
+            )
             sellers = load.loc[load["role"] != "head_of_sales"]
-            self.table(sellers, [("name", "allocation.col_manager", "text"), ("role", "allocation.col_role", "label:roles"),
-                                 ("clients", "common.clients", "int"), ("hours", "allocation.col_hours", "number"),
-                                 ("hours_available", "allocation.col_hours_available", "number"),
-                                 ("utilisation", "allocation.col_utilisation", "pct")])
+            self.table(
+                sellers,
+                [
+                    ("name", "allocation.col_manager", "text"),
+                    ("role", "allocation.col_role", "label:roles"),
+                    ("clients", "common.clients", "int"),
+                    ("hours", "allocation.col_hours", "number"),
+                    ("hours_available", "allocation.col_hours_available", "number"),
+                    ("utilisation", "allocation.col_utilisation", "pct"),
+                ],
+            )
         self.notes(self.load("allocation", "notes"))
 
     def appendix(self) -> None:
@@ -369,17 +539,31 @@ class ClientReport:
         t = self.t
         self.emit(f'<h2 id="appendix" class="wb-step">{html.escape(t("appendix.title"))}</h2>')
         summary = self.load("intake", "summary")
-        self.table(summary, [("table", "appendix.col_table", "label:tables"), ("file", "appendix.col_file", "text"),
-                             ("rows_read", "appendix.col_read", "int"), ("rows_accepted", "appendix.col_accepted", "int"),
-                             ("rows_rejected", "appendix.col_rejected", "int")])
+        self.table(
+            summary,
+            [
+                ("table", "appendix.col_table", "label:tables"),
+                ("file", "appendix.col_file", "text"),
+                ("rows_read", "appendix.col_read", "int"),
+                ("rows_accepted", "appendix.col_accepted", "int"),
+                ("rows_rejected", "appendix.col_rejected", "int"),
+            ],
+        )
         for row in summary.loc[summary["exact_duplicates"] > 0].itertuples():
             self.text("appendix.duplicates", n=t.number(row.exact_duplicates), file=row.file)
         rejected = self.load("intake", "rejected")
         if len(rejected):
             reasons = rejected.groupby(["file", "column", "reason"]).size().rename("rows").reset_index()
             self.text("appendix.rejected_intro")
-            self.table(reasons, [("file", "appendix.col_file", "text"), ("column", "appendix.col_column", "text"),
-                                 ("reason", "appendix.col_reason", "text"), ("rows", "appendix.col_rows", "int")])
+            self.table(
+                reasons,
+                [
+                    ("file", "appendix.col_file", "text"),
+                    ("column", "appendix.col_column", "text"),
+                    ("reason", "appendix.col_reason", "text"),
+                    ("rows", "appendix.col_rows", "int"),
+                ],
+            )
         else:
             self.text("appendix.no_rejected")
         self.notes(self.load("intake", "notes", optional=True))

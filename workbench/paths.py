@@ -1,4 +1,5 @@
 """Every path the package needs comes from the repository root here."""
+
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ the role that does the work. Entries come from a YAML template in
 segment's own entry in the template, then the engagement's overrides by tier,
 then by segment.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,7 +45,9 @@ def load_template(path: str | Path) -> dict[str, dict]:
     return entries
 
 
-def build_playbooks(priorities: pd.DataFrame, template: dict[str, dict], overrides: dict[str, dict] | None = None) -> pd.DataFrame:
+def build_playbooks(
+    priorities: pd.DataFrame, template: dict[str, dict], overrides: dict[str, dict] | None = None
+) -> pd.DataFrame:
     """The playbook of each segment.
 
     Parameters

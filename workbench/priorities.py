@@ -6,6 +6,7 @@ priority score is the goal's weighted sum of segment metrics, each scaled to
 0–1 by its maximum over segments. Key accounts are flagged by their share of
 the company's margin (revenue when there is no cost).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,17 +42,19 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
         smb_flag=df["smb"].fillna(False).astype(bool),
     )
     g = df.groupby("segment", sort=False)
-    cards = pd.DataFrame({
-        "clients": g.size(),
-        "revenue": g["revenue"].sum(),
-        "margin": g["margin"].sum(min_count=1),
-        "invoices": g["invoices"].sum(),
-        "frequency": g["frequency"].mean(),
-        "headroom": g["headroom"].sum(),
-        "no_new_line": g["no_new_line"].sum(),
-        "smb": g["smb_flag"].sum(),
-        "revenue_total": g["revenue_total"].sum(),
-    })
+    cards = pd.DataFrame(
+        {
+            "clients": g.size(),
+            "revenue": g["revenue"].sum(),
+            "margin": g["margin"].sum(min_count=1),
+            "invoices": g["invoices"].sum(),
+            "frequency": g["frequency"].mean(),
+            "headroom": g["headroom"].sum(),
+            "no_new_line": g["no_new_line"].sum(),
+            "smb": g["smb_flag"].sum(),
+            "revenue_total": g["revenue_total"].sum(),
+        }
+    )
     cards["client_share"] = cards["clients"] / cards["clients"].sum()
     cards["revenue_share"] = _share(cards["revenue"])
     cards["margin_share"] = _share(cards["margin"])
@@ -113,7 +116,9 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
 FALLBACK = {"margin_share": "revenue_share", "margin_pct": None, "new_line_gap": None, "smb_share": None}
 
 
-def adapt_weights(weights: dict[str, float], cards: pd.DataFrame) -> tuple[dict[str, float], list[tuple[str, str | None]]]:
+def adapt_weights(
+    weights: dict[str, float], cards: pd.DataFrame
+) -> tuple[dict[str, float], list[tuple[str, str | None]]]:
     """Move the weight of metrics the data cannot give to their fallback.
 
     Without cost, the share of margin becomes the share of revenue (the
@@ -155,7 +160,9 @@ def key_accounts(criteria: pd.DataFrame, thresholds=(0.10, 0.20, 0.70)) -> tuple
     value = criteria[basis].fillna(0)
     total = value.clip(lower=0).sum()
     share = value / total if total > 0 else value * 0
-    flag = np.select([share > thresholds[2], share > thresholds[1], share > thresholds[0]], list(KEY_ACCOUNT_FLAGS[::-1]), default="")
+    flag = np.select(
+        [share > thresholds[2], share > thresholds[1], share > thresholds[0]], list(KEY_ACCOUNT_FLAGS[::-1]), default=""
+    )
     cols = ["client_id"] + (["name"] if "name" in criteria else [])
     flagged = criteria[cols].assign(value=value, share=share, flag=flag)
     flagged = flagged.loc[flagged["flag"] != ""].sort_values("share", ascending=False, ignore_index=True)
@@ -199,9 +206,17 @@ def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70
             notes.append(artifacts.note("goal_metric_replaced", metric=metric, replacement=target))
         else:
             notes.append(artifacts.note("goal_metric_missing", metric=metric))
-    saved = {"priorities": ranked, "key_accounts": flagged, "meta": {"key_account_basis": basis, "notes": notes,
-             "thresholds": list(key_account_thresholds), "n_tiers": n_tiers,
-             "weights": weights}}
+    saved = {
+        "priorities": ranked,
+        "key_accounts": flagged,
+        "meta": {
+            "key_account_basis": basis,
+            "notes": notes,
+            "thresholds": list(key_account_thresholds),
+            "n_tiers": n_tiers,
+            "weights": weights,
+        },
+    }
     if divisions is not None:
         saved["division_shares"] = divisions.reset_index()
     artifacts.save(run_dir, "priorities", **saved)

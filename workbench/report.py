@@ -95,9 +95,7 @@ def render_html(notebook_path, html_path, title: str | None = None) -> Path:
         exclude_anchor_links=True,
         sanitize_html=False,
     )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=set(REMOVE_TAGS), enabled=True), enabled=True
-    )
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=set(REMOVE_TAGS), enabled=True), enabled=True)
     exporter.register_preprocessor(_client_outputs_preprocessor(), enabled=True)
 
     resources = {
@@ -131,9 +129,7 @@ def _client_outputs_preprocessor():
 
         def preprocess_cell(self, cell, resources, index):
             if cell.cell_type == "code":
-                cell.outputs = [
-                    out for out in cell.outputs if out.get("output_type") not in ("stream", "error")
-                ]
+                cell.outputs = [out for out in cell.outputs if out.get("output_type") not in ("stream", "error")]
             return cell, resources
 
     return DropStreamsAndErrors(enabled=True)
@@ -221,9 +217,7 @@ def _align_numeric_columns(table) -> None:
     ``colspan`` are left alone.
     """
     body_rows = [
-        tr
-        for tr in table.find_all("tr")
-        if tr.find_parent("table") is table and tr.find_parent("thead") is None
+        tr for tr in table.find_all("tr") if tr.find_parent("table") is table and tr.find_parent("thead") is None
     ]
     # column (counted from the right) -> [all numeric-or-neutral, any number]
     columns: dict[int, list[bool]] = {}
