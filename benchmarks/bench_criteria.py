@@ -71,11 +71,13 @@ def main(sizes: list[int]) -> None:
             tx.to_csv(path, index=False)
             source = TableSource(file=str(path))
             # Intake types and checks every value and keeps rejected rows; the baseline only parses.
-            wb = best_of(lambda: to_canonical(read_export(path, source), "transactions", source, path))
-            pd_ = best_of(lambda: pd.read_csv(path, parse_dates=["date"]))
+            wb = best_of(
+                lambda path=path, source=source: to_canonical(read_export(path, source), "transactions", source, path)
+            )
+            pd_ = best_of(lambda path=path: pd.read_csv(path, parse_dates=["date"]))
             print(f"{n:>10,} {'intake':>9} {wb:>12.3f} {pd_:>9.3f} {wb / pd_:>6.2f}")
-            wb = best_of(lambda: client_criteria(clients, tx, start=start, end=end))
-            pd_ = best_of(lambda: pandas_baseline(tx, start))
+            wb = best_of(lambda clients=clients, tx=tx: client_criteria(clients, tx, start=start, end=end))
+            pd_ = best_of(lambda tx=tx: pandas_baseline(tx, start))
             print(f"{n:>10,} {'criteria':>9} {wb:>12.3f} {pd_:>9.3f} {wb / pd_:>6.2f}")
 
 

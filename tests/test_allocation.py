@@ -288,7 +288,7 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
     # c4 F2 (most left: 12), c5 F2 (8), c6 F2 (4), c7 F1 (6 > 4: 2), c8 F2 (0),
     # c9 no farmer has 4 h -> stand-in K1 (2), c10 nobody -> unassigned; l1 automated.
     managers = call_plan["manager_id"].astype(object).where(call_plan["manager_id"].notna(), None)
-    got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"])))
+    got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"], strict=True), strict=True))
     assert got == {
         "c1": ("F1", "kept"),
         "c2": ("F2", "kept"),

@@ -14,8 +14,8 @@ import yaml
 
 from workbench import STEPS, demo
 from workbench.cli import main as cli
-from workbench.engagement import NOTEBOOK_FILES, REPORT_NOTEBOOK, StepFailed, init_engagement, run, step_parameters
 from workbench.config import load_config
+from workbench.engagement import NOTEBOOK_FILES, REPORT_NOTEBOOK, StepFailed, init_engagement, run, step_parameters
 from workbench.paths import NOTEBOOKS
 from workbench.report import assert_self_contained
 
@@ -220,9 +220,9 @@ def test_kernels_that_do_not_cluster_do_not_import_scikit_learn():
 
 def test_analyst_switches_grouping_to_kmeans_in_the_notebook(demo_runs, tmp_path):
     """03-grouping re-run with other parameters (as in JupyterLab) re-segments the run and shows it."""
-    import papermill as pm
-
     import shutil
+
+    import papermill as pm
 
     run_dir = tmp_path / "run"  # a copy, so the other tests keep their run
     shutil.copytree(demo_runs["en"].run_dir, run_dir)

@@ -10,7 +10,6 @@ import pytest
 
 from workbench.goal import concentration, product_lines, resolve_goal
 
-
 # --------------------------------------------------------------------------- resolve_goal
 
 

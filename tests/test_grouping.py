@@ -138,7 +138,7 @@ def _criteria() -> pd.DataFrame:
 def test_abcde_within_channel():
     crit = _criteria()
     labels, info = segment_abcde(crit, within="channel", min_group=5)
-    got = dict(zip(crit["client_id"], labels))
+    got = dict(zip(crit["client_id"], labels, strict=True))
     assert [got[f"d{i}"] for i in range(1, 6)] == ["D", "D", "B", "B", "A"]
     assert [got[f"w{i}"] for i in range(1, 6)] == ["D", "D", "B", "B", "A"]
     assert pd.isna(got["l1"]) and pd.isna(got["p1"])
@@ -155,7 +155,7 @@ def test_abcde_small_channel_uses_the_whole_base_thresholds():
     # Web has 5 active clients, under min_group=6: its clients get the pooled base's classes
     # (w5 is D there, see test_abcde_pooled_base_differs); Direct, also 5, likewise.
     labels, info = segment_abcde(crit, within="channel", min_group=6)
-    got = dict(zip(crit["client_id"], labels))
+    got = dict(zip(crit["client_id"], labels, strict=True))
     assert got["w5"] == "D"
     assert [got[f"d{i}"] for i in range(1, 6)] == ["B", "B", "B", "A", "A"]
     assert info["pooled"] == ["Direct", "Web"]
@@ -165,7 +165,7 @@ def test_abcde_small_channel_uses_the_whole_base_thresholds():
 def test_abcde_pooled_base_differs():
     crit = _criteria()
     labels, info = segment_abcde(crit, within=None)
-    got = dict(zip(crit["client_id"], labels))
+    got = dict(zip(crit["client_id"], labels, strict=True))
     # w5 is A within its channel, D in the pooled base (see _criteria).
     assert got["w5"] == "D"
     assert [got[f"d{i}"] for i in range(1, 6)] == ["B", "B", "B", "A", "A"]
@@ -194,7 +194,7 @@ def test_segment_keeps_lost_and_potential():
     crit = _criteria()
     segments, info = segment(crit, "abcde", within="channel")
     assert list(segments.columns) == ["client_id", "segment"]
-    got = dict(zip(segments["client_id"], segments["segment"]))
+    got = dict(zip(segments["client_id"], segments["segment"], strict=True))
     assert got["l1"] == "lost" and got["p1"] == "potential"
     assert got["d5"] == "A" and got["w1"] == "D"
     # No C and no E in this base: the order lists only segments present.
@@ -221,7 +221,7 @@ def _blobs() -> pd.DataFrame:
 
 def test_kmeans_two_blobs():
     segments, info = segment(_blobs(), "kmeans", features=["revenue", "margin"], n_clusters=2, random_state=0)
-    got = dict(zip(segments["client_id"], segments["segment"]))
+    got = dict(zip(segments["client_id"], segments["segment"], strict=True))
     # K1 is the cluster of higher mean margin.
     assert [got[c] for c in ("b1", "b2", "b3")] == ["K1", "K1", "K1"]
     assert [got[c] for c in ("s1", "s2", "s3")] == ["K2", "K2", "K2"]

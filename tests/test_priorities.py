@@ -8,7 +8,6 @@ import pytest
 
 from workbench.priorities import division_shares, key_accounts, priority_scores, segment_cards
 
-
 # --------------------------------------------------------------------------- segment cards
 
 

@@ -320,48 +320,48 @@ def assign_clients(
     """
     key_account_ids = key_account_ids or set()
     people = team.copy()
-    people["name"] = people["name"] if "name" in people else ""
+    people["name"] = people.get("name", "")
     people["hours_available"] = people["capacity"] * selling_hours_per_fte
-    left = dict(zip(people["manager_id"], people["hours_available"]))
-    role_of = dict(zip(people["manager_id"], people["role"]))
+    left = dict(zip(people["manager_id"], people["hours_available"], strict=True))
+    role_of = dict(zip(people["manager_id"], people["role"], strict=True))
     by_role = people.groupby("role")["manager_id"].apply(list).to_dict()
-    name_of = dict(zip(people["manager_id"], people["name"]))
+    name_of = dict(zip(people["manager_id"], people["name"], strict=True))
     current = clients.get("manager_id", pd.Series(pd.NA, index=clients.index))
     rows = []
-    for seg in plan.itertuples():
-        members = clients.loc[clients["segment"] == seg.segment].assign(current_manager=current)
-        for c in members.sort_values("value", ascending=False).itertuples():
-            key = c.client_id in key_account_ids and seg.action == "work"
-            role = "key_account_manager" if key else seg.role
-            hours = seg.contacts_per_year * seg.hours_per_contact if seg.action == "work" else 0.0
-            who, status = None, seg.action if seg.action != "work" else "unassigned"
-            if seg.action == "work":
+    for seg in plan.to_dict("records"):
+        members = clients.loc[clients["segment"] == seg["segment"]].assign(current_manager=current)
+        for c in members.sort_values("value", ascending=False).to_dict("records"):
+            key = c["client_id"] in key_account_ids and seg["action"] == "work"
+            role = "key_account_manager" if key else seg["role"]
+            hours = seg["contacts_per_year"] * seg["hours_per_contact"] if seg["action"] == "work" else 0.0
+            who, status = None, seg["action"] if seg["action"] != "work" else "unassigned"
+            if seg["action"] == "work":
                 roles = (role, *STAND_IN.get(role, ()))
                 if (
-                    pd.notna(c.current_manager)
-                    and role_of.get(c.current_manager) in roles
-                    and left[c.current_manager] >= hours
+                    pd.notna(c["current_manager"])
+                    and role_of.get(c["current_manager"]) in roles
+                    and left[c["current_manager"]] >= hours
                 ):
-                    who, status = c.current_manager, "kept"
+                    who, status = c["current_manager"], "kept"
                 else:
                     for r in roles:  # the role itself first, then who may stand in for it
                         candidates = [m for m in by_role.get(r, []) if left[m] >= hours]
                         if candidates:
-                            who, status = max(candidates, key=left.get), "assigned"
+                            who, status = max(candidates, key=lambda m: left[m]), "assigned"
                             break
                 if who is not None:
                     left[who] -= hours
             rows.append(
                 {
-                    "client_id": c.client_id,
-                    "name": getattr(c, "name", ""),
-                    "segment": seg.segment,
-                    "tier": seg.tier,
-                    "action": seg.action,
+                    "client_id": c["client_id"],
+                    "name": c.get("name", ""),
+                    "segment": seg["segment"],
+                    "tier": seg["tier"],
+                    "action": seg["action"],
                     "role": role,
                     "manager_id": who,
                     "manager_name": name_of.get(who, ""),
-                    "contacts_per_year": seg.contacts_per_year if hours else 0,
+                    "contacts_per_year": seg["contacts_per_year"] if hours else 0,
                     "hours": hours if who is not None else 0.0,
                     "status": status,
                 }

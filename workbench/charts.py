@@ -32,7 +32,7 @@ plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.titleweight": 
 def segment_palette(segments) -> dict:
     """Fixed colours for ABCDE/lost/potential; a sequential palette for cluster labels."""
     others = [s for s in segments if s not in SEGMENT_COLORS]
-    colours = dict(zip(others, sns.color_palette("viridis", len(others)))) if others else {}
+    colours = dict(zip(others, sns.color_palette("viridis", len(others)), strict=True)) if others else {}
     return {s: SEGMENT_COLORS.get(s, colours.get(s)) for s in segments}
 
 
@@ -111,10 +111,14 @@ def product_lines(lines: pd.DataFrame, t: Translator):
     """Revenue by product line, bars labelled with the line's margin %."""
     fig, ax = _figure(8, 0.5 + 0.45 * len(lines))
     sns.barplot(data=lines, y="product_line", x="revenue", ax=ax, color="#4a7fb0")
-    for i, row in enumerate(lines.itertuples()):
-        if pd.notna(row.margin_pct):
+    for i, row in enumerate(lines.to_dict("records")):
+        if pd.notna(row["margin_pct"]):
             ax.text(
-                row.revenue, i, "  " + t("charts.margin_label", pct=t.pct(row.margin_pct, 0)), va="center", fontsize=9
+                row["revenue"],
+                i,
+                "  " + t("charts.margin_label", pct=t.pct(row["margin_pct"], 0)),
+                va="center",
+                fontsize=9,
             )
     _money_axis(ax.xaxis, t)
     ax.set(xlabel=t("charts.revenue"), ylabel="", title=t("charts.lines_title"))

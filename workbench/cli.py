@@ -13,6 +13,7 @@ DEMO_COMPANY = "Demo Distribution LLC"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``workbench`` command; returns the exit code."""
     parser = argparse.ArgumentParser(prog="workbench", description="Client segmentation from a CRM export to a report.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("init", help="create an engagement folder from templates/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -62,6 +63,8 @@ class _Strict(BaseModel):
 
 
 class EngagementInfo(_Strict):
+    """Who the report is for and how it is dated, written and seeded (``engagement:``)."""
+
     company: str = Field(description="The company the report is addressed to.")
     title: str | None = Field(
         None, description="Report title; default: 'Client segmentation' in the report's language."
@@ -74,6 +77,8 @@ class EngagementInfo(_Strict):
 
 
 class TableSource(_Strict):
+    """One export file and how to read it (``data.<table>:``)."""
+
     file: str = Field(description="Path of the export, relative to the engagement folder.")
     columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> column in the file")
     sheet: str | int | None = None
@@ -85,13 +90,15 @@ class TableSource(_Strict):
 
 
 class DataConfig(_Strict):
+    """The exports that feed the canonical tables (``data:``); only transactions is required."""
+
     transactions: TableSource
     clients: TableSource | None = None
     payments: TableSource | None = None
     team: TableSource | None = None
 
     @model_validator(mode="after")
-    def _known_columns(self) -> "DataConfig":
+    def _known_columns(self) -> DataConfig:
         for table in CANONICAL_COLUMNS:
             source = getattr(self, table)
             if source is None:
@@ -104,6 +111,8 @@ class DataConfig(_Strict):
 
 
 class GoalConfig(_Strict):
+    """Step 1: the engagement's goal, which sets how segments are ranked (``goal:``)."""
+
     name: Literal["grow_margin_key_clients", "cross_sell_new_line", "acquire_smb", "custom"] = "grow_margin_key_clients"
     weights: dict[str, float] = Field(
         default_factory=dict, description="Override or (for custom) define metric weights."
@@ -121,7 +130,7 @@ class GoalConfig(_Strict):
         return weights
 
     @model_validator(mode="after")
-    def _custom_needs_weights(self) -> "GoalConfig":
+    def _custom_needs_weights(self) -> GoalConfig:
         if self.name == "custom" and not self.weights:
             raise ValueError("goal.weights: a custom goal needs at least one weight")
         if self.name == "cross_sell_new_line" and not self.new_product_line:
@@ -132,6 +141,8 @@ class GoalConfig(_Strict):
 
 
 class CriteriaConfig(_Strict):
+    """Step 2: the window and benchmarks behind the per-client criteria (``criteria:``)."""
+
     lookback_months: int = Field(12, ge=1, le=60, description="Active = bought within this window before as_of.")
     peer_quantile: float = Field(0.75, gt=0, lt=1, description="Peer benchmark quantile for estimated potential.")
     size_bands: list[int] = Field(
@@ -140,6 +151,8 @@ class CriteriaConfig(_Strict):
 
 
 class AbcdeConfig(_Strict):
+    """Step 3: the ABCDE rule's quantiles and the column it classifies within (``grouping.abcde:``)."""
+
     top_profit_quantile: float = Field(0.8, gt=0, lt=1)
     high_quantile: float = Field(0.5, gt=0, lt=1)
     within: str | None = Field(
@@ -148,7 +161,7 @@ class AbcdeConfig(_Strict):
     min_group: int = Field(20, ge=2, description="Smaller groups are classified with the whole base's thresholds.")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "AbcdeConfig":
+    def _ordered(self) -> AbcdeConfig:
         if self.high_quantile > self.top_profit_quantile:
             raise ValueError(
                 f"grouping.abcde: high_quantile ({self.high_quantile}) must not exceed "
@@ -178,6 +191,8 @@ KMEANS_FEATURES = (
 
 
 class KMeansConfig(_Strict):
+    """Step 3: KMeans clusters and the criteria they are built on (``grouping.kmeans:``)."""
+
     n_clusters: int = Field(5, ge=2, le=20)
     features: list[str] = Field(
         default_factory=lambda: ["revenue", "margin", "frequency", "recency_days", "tenure_months", "n_product_lines"]
@@ -199,12 +214,16 @@ class KMeansConfig(_Strict):
 
 
 class GroupingConfig(_Strict):
+    """Step 3: which segmentation method runs (``grouping:``)."""
+
     method: Literal["abcde", "kmeans"] = "abcde"
     abcde: AbcdeConfig = Field(default_factory=AbcdeConfig)
     kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
 
 
 class PrioritiesConfig(_Strict):
+    """Step 4: tiers and key-account thresholds (``priorities:``)."""
+
     n_tiers: int = Field(
         4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated."
     )
@@ -222,6 +241,8 @@ class PrioritiesConfig(_Strict):
 
 
 class PlaybookEntry(_Strict):
+    """Step 5: one playbook's fields; empty fields keep the template's value."""
+
     products: str | None = None
     terms: str | None = None
     contacts_per_year: float | None = Field(None, ge=0)
@@ -233,6 +254,8 @@ class PlaybookEntry(_Strict):
 
 
 class PlaybooksConfig(_Strict):
+    """Step 5: the playbook template and per-tier or per-segment overrides (``playbooks:``)."""
+
     template: str = Field("default", description="templates/playbooks/<template>.<language>.yaml, or a path.")
     overrides: dict[str, PlaybookEntry] = Field(
         default_factory=dict, description="By tier_1.., segment label, lost, potential."
@@ -240,6 +263,8 @@ class PlaybooksConfig(_Strict):
 
 
 class TeamMember(_Strict):
+    """One seller of the company's team (an entry of ``team:``)."""
+
     manager_id: str
     role: Literal[ROLES]  # type: ignore[valid-type]
     name: str = ""
@@ -248,6 +273,8 @@ class TeamMember(_Strict):
 
 
 class AllocationConfig(_Strict):
+    """Step 6: selling hours and the method's staffing rules (``allocation:``)."""
+
     selling_hours_per_fte: float = Field(1000, gt=0, description="Hours a year one FTE spends on client contacts.")
     max_reports_per_head: int = Field(7, ge=1, le=15)
     accounts_per_kam: int = Field(3, ge=1, le=10)
@@ -259,6 +286,8 @@ class AllocationConfig(_Strict):
 
 
 class EngagementConfig(_Strict):
+    """The whole ``engagement.yaml``: every parameter of a run."""
+
     engagement: EngagementInfo
     data: DataConfig
     goal: GoalConfig = Field(default_factory=GoalConfig)
@@ -316,7 +345,7 @@ def parse_config(raw: dict[str, Any], source: str = "engagement.yaml") -> Engage
         raise ConfigError(f"{source}: " + "\n".join(problems)) from None
 
 
-def _describe(err: dict[str, Any], raw: dict[str, Any]) -> str:
+def _describe(err: Mapping[str, Any], raw: dict[str, Any]) -> str:
     loc = [str(p) for p in err["loc"]]
     where = ".".join(loc)
     if err["type"] == "extra_forbidden":

@@ -41,7 +41,7 @@ def available(column: str, tables: dict[str, pd.DataFrame]) -> bool:
     """Whether ``table.column`` exists with at least one value."""
     table, col = column.split(".")
     df = tables.get(table)
-    return df is not None and col in df and df[col].notna().any()
+    return df is not None and col in df and bool(df[col].notna().any())
 
 
 def availability(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def client_criteria(
     start: pd.Timestamp,
     end: pd.Timestamp,
     lookback_months: int = 12,
-    size_bands: list[int] = (50, 250, 1000),
+    size_bands: tuple[int, ...] | list[int] = (50, 250, 1000),
     peer_quantile: float = 0.75,
     new_product_line: str | None = None,
 ) -> pd.DataFrame:
@@ -201,11 +201,11 @@ def estimate_potential(criteria: pd.DataFrame, quantile: float = 0.75) -> pd.Dat
     for keys in levels:
         if not all(k in out for k in keys):
             continue
-        stats = active.groupby(list(keys), observed=True)["revenue"].agg(["count", lambda s: s.quantile(quantile)])
-        stats.columns = ["n", "peer"]
-        stats = stats.loc[stats["n"] >= MIN_PEERS, "peer"]
+        grouped = active.groupby(list(keys), observed=True)["revenue"]
+        stats = pd.DataFrame({"n": grouped.count(), "peer": grouped.quantile(quantile)})
+        peers = stats.loc[stats["n"] >= MIN_PEERS, "peer"]
         todo = out["potential"].isna()
-        peer = out.loc[todo, list(keys)].merge(stats, left_on=list(keys), right_index=True, how="left")["peer"]
+        peer = out.loc[todo, list(keys)].merge(peers, left_on=list(keys), right_index=True, how="left")["peer"]
         hit = peer.notna()
         out.loc[peer.index[hit], "potential"] = peer[hit]
         out.loc[peer.index[hit], "potential_source"] = "peers:" + "+".join(keys)

@@ -162,7 +162,7 @@ def generate(
     team = _team(rng)
     c = _clients(rng, n_clients, span, team)
     lines, inv = _transactions(rng, c, span, launch)
-    pay = _payments(rng, c, inv, span)
+    due = _payments(rng, c, inv, span)
 
     base = np.datetime64(start.date(), "D")
     lines["Date"] = np.datetime_as_string(base + lines.pop("day").to_numpy())
@@ -179,8 +179,8 @@ def generate(
     pay = pd.DataFrame(
         {
             "Invoice": inv["Invoice"],
-            "Due date": np.datetime_as_string(base + pay["due"]),
-            "Paid date": np.where(pay["paid"] <= span, np.datetime_as_string(base + np.minimum(pay["paid"], span)), ""),
+            "Due date": np.datetime_as_string(base + due["due"]),
+            "Paid date": np.where(due["paid"] <= span, np.datetime_as_string(base + np.minimum(due["paid"], span)), ""),
             "Amount": inv["total"],
         }
     )
@@ -209,7 +209,7 @@ def _team(rng) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Manager": [f"M{i + 1:02d}" for i in range(n)],
-            "Name": [f"{f} {s}{'a' if w else ''}" for f, s, w in zip(first, last, female)],
+            "Name": [f"{f} {s}{'a' if w else ''}" for f, s, w in zip(first, last, female, strict=True)],
             "Role": roles,
             "Division": divs,
             "Capacity": cap,
@@ -220,7 +220,7 @@ def _team(rng) -> pd.DataFrame:
 def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
     emp = np.clip(np.exp(rng.normal(np.log(80), 1.4, n)), 5, 20000).round().astype(int)
     revenue = pd.Series(np.round(emp * np.exp(rng.normal(np.log(6e6), 0.6, n)), -3)).astype("Int64")
-    revenue[rng.random(n) < 0.10] = pd.NA
+    revenue = revenue.mask(rng.random(n) < 0.10)  # unknown for one client in ten
     region = rng.choice(len(REGIONS), n, p=REGION_P)
     corporate = emp >= CORPORATE_MIN_EMPLOYEES
     channel = np.where(corporate, rng.choice(3, n, p=[0.8, 0.15, 0.05]), rng.choice(3, n, p=[0.45, 0.35, 0.2]))

@@ -25,10 +25,10 @@ import json
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 from . import STEPS, artifacts
 from .config import EngagementConfig, dump_config, load_config, parse_config
@@ -159,6 +159,7 @@ def validate(path: str | Path) -> tuple[EngagementConfig, Intake]:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks; recorded in the manifest."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -167,6 +168,7 @@ def file_sha256(path: Path) -> str:
 
 
 def versions() -> dict[str, str]:
+    """Python's and the key packages' versions, for the manifest."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -181,6 +183,8 @@ def versions() -> dict[str, str]:
 
 @dataclass
 class RunResult:
+    """Where a run put its report and manifest."""
+
     run_dir: Path
     html: Path
     pdf: Path
@@ -237,7 +241,7 @@ def run(
     path = Path(path)
     config, intake = validate(path)
     if language:
-        config.engagement.language = language
+        config.engagement = config.engagement.model_copy(update={"language": language})
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = path / "runs" / stamp
     suffix = 1

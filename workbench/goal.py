@@ -38,6 +38,7 @@ class Goal:
     notes: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """The goal as plain data (saved as the step's artifact)."""
         return asdict(self)
 
 

@@ -14,6 +14,8 @@ with a different playbook (win-back; hunting).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
@@ -176,7 +178,7 @@ def segment_kmeans(
     order = value.groupby(raw).mean().sort_values(ascending=False).index
     names = {cluster: f"K{i + 1}" for i, cluster in enumerate(order)}
     labels = pd.Series(np.nan, index=criteria.index, dtype=object)
-    labels.loc[active.index] = [names[c] for c in raw]
+    labels.loc[active.index] = np.array([names[c] for c in raw], dtype=object)
     info = {
         "features": used,
         "dropped_features": dropped,
@@ -244,6 +246,7 @@ def run_step(
     from . import artifacts
 
     criteria = artifacts.load(run_dir, "criteria", "criteria")
+    params: dict[str, Any]
     if method == "abcde":
         params = {
             "top_profit_quantile": top_profit_quantile,

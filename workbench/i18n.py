@@ -7,7 +7,7 @@ numbers, money, percentages and dates are formatted for the locale.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 import yaml
 from babel.dates import format_date
@@ -19,7 +19,7 @@ LANGUAGES = ("en", "ru")
 _LOCALE = {"en": "en_GB", "ru": "ru_RU"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict[str, str]:
     """The flat ``key -> text`` catalogue of a language."""
     if language not in LANGUAGES:
@@ -78,6 +78,7 @@ class Translator:
         return self.texts.get(f"{group}.{value}", str(value))
 
     def number(self, value, digits: int = 0) -> str:
+        """A number with ``digits`` decimals and the locale's grouping (1,234 / 1 234)."""
         if _missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
@@ -90,6 +91,7 @@ class Translator:
         return format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale)
 
     def money(self, value, digits: int = 0) -> str:
+        """An amount with the currency sign, written for the locale."""
         if _missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
@@ -111,6 +113,7 @@ class Translator:
         return self.number(value)
 
     def pct(self, value, digits: int = 1) -> str:
+        """A share (0.25) as a percentage for the locale."""
         if _missing(value):
             return "–"
         return format_percent(
@@ -118,6 +121,7 @@ class Translator:
         )
 
     def date(self, value) -> str:
+        """A date written out for the locale (1 November 2025 / 1 ноября 2025 г.)."""
         if _missing(value):
             return "–"
         if hasattr(value, "date") and not isinstance(value, dt.date):

@@ -109,15 +109,16 @@ def read_export(path: Path, source: TableSource) -> pd.DataFrame:
     try:
         if suffix in {".csv", ".txt", ".tsv"}:
             sep = "\t" if suffix == ".tsv" and source.sep == "," else source.sep
-            options = dict(sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False)
             try:  # pyarrow's reader is several times faster on large exports
-                return pd.read_csv(path, engine="pyarrow", **options)
+                return pd.read_csv(
+                    path, engine="pyarrow", sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False
+                )
             except (
                 ValueError,
                 ImportError,
                 UnicodeDecodeError,
             ):  # options or a file it cannot take: the C reader decides
-                return pd.read_csv(path, **options)
+                return pd.read_csv(path, sep=sep, encoding=source.encoding, dtype=str, keep_default_na=False)
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             df = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=object)
             return df
@@ -160,7 +161,7 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
             for c in missing
         ]
         raise IntakeError(
-            f"{path}: required column(s) {', '.join(table + '.' + c + d for c, d in zip(missing, derivable))} not mapped; "
+            f"{path}: required column(s) {', '.join(table + '.' + c + d for c, d in zip(missing, derivable, strict=True))} not mapped; "
             f"add them under data.{table}.columns in engagement.yaml (columns in the file: "
             f"{', '.join(map(str, raw.columns))})"
         )

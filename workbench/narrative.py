@@ -9,8 +9,9 @@ and every number is formatted for the report's locale.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -52,6 +53,7 @@ class ClientReport:
 
     # ------------------------------------------------------------------ output
     def emit(self, item) -> None:
+        """Send HTML text or a figure to the sink (tests) or the notebook's output."""
         if self._sink is not None:
             self._sink(item)
             return
@@ -65,19 +67,24 @@ class ClientReport:
             plt.close(item)
 
     def load(self, step: str, name: str, optional: bool = False):
+        """An artifact of this run (see :func:`workbench.artifacts.load`)."""
         return artifacts.load(self.run_dir, step, name, optional=optional)
 
     def heading(self, step: str) -> None:
+        """The numbered chapter heading of a step, with an anchor for the contents."""
         number = STEPS.index(step) + 1
         self.emit(f'<h2 id="step-{step}" class="wb-step">{number}. {html.escape(self.t(f"{step}.title"))}</h2>')
 
     def text(self, key: str, /, tag: str = "p", **values) -> None:
+        """A catalogue text, escaped, in an HTML element."""
         self.emit(f"<{tag}>{html.escape(self.t(key, **values))}</{tag}>")
 
     def subheading(self, key: str, /, **values) -> None:
+        """A catalogue text as a sub-heading."""
         self.text(key, tag="h3", **values)
 
     def bullets(self, items: list[str]) -> None:
+        """Texts (already translated) as an escaped list; nothing when empty."""
         if items:
             self.emit("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
 
@@ -105,6 +112,7 @@ class ClientReport:
         return {k: write(k, v) for k, v in values.items()}
 
     def figure(self, fig) -> None:
+        """A matplotlib figure (embedded as an image by nbconvert)."""
         self.emit(fig)
 
     def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
@@ -122,6 +130,7 @@ class ClientReport:
         self.emit(self.table_html(df, columns))
 
     def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
+        """The HTML of :meth:`table` (escaped cells, formats as there)."""
         out = pd.DataFrame()
         for col, header, fmt in columns:
             write = self._formatter(fmt, col)
@@ -135,7 +144,7 @@ class ClientReport:
         if fmt.startswith("label:"):
             group = fmt.split(":", 1)[1]
             return lambda v: t.label(group, v)
-        writers = {
+        writers: dict[str, Callable[[Any], str]] = {
             "text": lambda v: "–" if pd.isna(v) else str(v),
             "int": t.number,
             "number": t.number,
@@ -153,6 +162,7 @@ class ClientReport:
 
     # ------------------------------------------------------------------ sections
     def cover(self) -> None:
+        """Page 1: title, period, contents and the findings."""
         """Title, period, and the key findings in a few lines."""
         t = self.t
         period = self.load("intake", "period")
@@ -209,6 +219,7 @@ class ClientReport:
         )
 
     def goal(self) -> None:
+        """Chapter 1: the goal and the portfolio diagnostics."""
         t = self.t
         self.heading("goal")
         goal = self.load("goal", "goal")
@@ -246,6 +257,7 @@ class ClientReport:
         self.notes(goal.get("notes"))
 
     def criteria(self) -> None:
+        """Chapter 2: which criteria the data supports, and the client statuses."""
         t = self.t
         self.heading("criteria")
         self.text("criteria.intro")
@@ -254,7 +266,7 @@ class ClientReport:
             state=[t("common.yes") if a else t("common.no") for a in avail["available"]],
             how=[
                 t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
-                for m, c in zip(avail["method"], avail["missing"])
+                for m, c in zip(avail["method"], avail["missing"], strict=True)
             ],
         )
         self.table(
@@ -311,6 +323,7 @@ class ClientReport:
         self.notes(self.load("criteria", "notes"))
 
     def grouping(self) -> None:
+        """Chapter 3: the segments, their rule and the segment map."""
         t = self.t
         self.heading("grouping")
         info = self.load("grouping", "info")
@@ -371,6 +384,7 @@ class ClientReport:
         self.notes(info.get("notes"))
 
     def priorities(self) -> None:
+        """Chapter 4: the segment cards, scores, tiers and key accounts."""
         t = self.t
         self.heading("priorities")
         ranked = self.load("priorities", "priorities")
@@ -427,6 +441,7 @@ class ClientReport:
         self.notes(meta.get("notes"))
 
     def playbooks(self) -> None:
+        """Chapter 5: the work playbook per segment."""
         t = self.t
         self.heading("playbooks")
         self.text("playbooks.intro")
@@ -452,6 +467,7 @@ class ClientReport:
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
 
     def allocation(self) -> None:
+        """Chapter 6: workload, FTE by role, the team comparison and the call plan."""
         t = self.t
         self.heading("allocation")
         settings = self.load("allocation", "settings")

@@ -67,7 +67,7 @@ def build_playbooks(
     """
     overrides = overrides or {}
     rows = []
-    for seg, tier in zip(priorities["segment"], priorities["tier"]):
+    for seg, tier in zip(priorities["segment"], priorities["tier"], strict=True):
         tier_key = f"tier_{int(tier)}"
         entry: dict = {}
         for layer in (template.get(tier_key), template.get(seg), overrides.get(tier_key), overrides.get(seg)):
