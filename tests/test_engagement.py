@@ -17,7 +17,7 @@ from workbench.cli import main as cli
 from workbench.config import load_config
 from workbench.engagement import NOTEBOOK_FILES, REPORT_NOTEBOOK, StepFailed, init_engagement, run, step_parameters
 from workbench.paths import NOTEBOOKS
-from workbench.report import assert_self_contained
+from workbench.report.render import assert_self_contained
 
 pytestmark = pytest.mark.e2e
 STEP_H2 = re.compile(r"<h2[^>]*\bid=\"step-(\w+)\"")
@@ -212,8 +212,11 @@ def test_notebooks_are_committed_clean_with_one_parameters_cell():
 
 
 def test_kernels_that_do_not_cluster_do_not_import_scikit_learn():
-    modules = "goal, criteria, priorities, playbooks, allocation, narrative, engagement, intake, charts"
-    code = f"import sys; from workbench import {modules}; print('sklearn' in sys.modules)"
+    modules = "goal, criteria, priorities, playbooks, allocation, engagement, intake"
+    code = (
+        f"import sys; from workbench import {modules}; from workbench.report import charts, narrative; "
+        "print('sklearn' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
 

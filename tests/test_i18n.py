@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from workbench.i18n import Translator, catalogue
+from workbench.report.i18n import Translator, catalogue
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():

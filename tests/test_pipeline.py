@@ -13,8 +13,8 @@ from workbench import STEPS, allocation, criteria, demo, goal, grouping, playboo
 from workbench.config import parse_config  # noqa: E402
 from workbench.engagement import save_intake  # noqa: E402
 from workbench.intake import load_tables  # noqa: E402
-from workbench.narrative import ClientReport  # noqa: E402
 from workbench.paths import TEMPLATES  # noqa: E402
+from workbench.report.narrative import ClientReport  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ pytest.importorskip("nbconvert")
 pytest.importorskip("nbclient")
 pytest.importorskip("weasyprint")
 
-from workbench.report import (  # noqa: E402
+from workbench.report.render import (  # noqa: E402
     REMOVE_TAGS,
     TEMPLATE_DIR,
     assert_self_contained,

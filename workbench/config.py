@@ -250,7 +250,7 @@ class PlaybookEntry(_Strict):
     channel: str | None = None
     contact_person: str | None = None
     resources: str | None = None
-    role: Literal[ROLES + ("automation", "none")] | None = None  # type: ignore[valid-type]
+    role: Literal[ROLES + ("automation", "none")] | None = None  # type: ignore[valid-type]  # Literal built from the ROLES tuple: pydantic checks it at run time
 
 
 class PlaybooksConfig(_Strict):
@@ -266,7 +266,7 @@ class TeamMember(_Strict):
     """One seller of the company's team (an entry of ``team:``)."""
 
     manager_id: str
-    role: Literal[ROLES]  # type: ignore[valid-type]
+    role: Literal[ROLES]  # type: ignore[valid-type]  # Literal built from the ROLES tuple: pydantic checks it at run time
     name: str = ""
     division: str = ""
     capacity: float = Field(1.0, gt=0, le=1.5)

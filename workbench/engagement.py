@@ -32,9 +32,9 @@ from pathlib import Path
 
 from . import STEPS, artifacts
 from .config import EngagementConfig, dump_config, load_config, parse_config
-from .i18n import Translator
 from .intake import Intake, analysis_period, load_tables
 from .paths import NOTEBOOKS, TEMPLATES
+from .report.i18n import Translator
 
 NOTEBOOK_FILES = {step: f"{i:02d}-{step}.ipynb" for i, step in enumerate(STEPS, start=1)}
 REPORT_NOTEBOOK = "07-report.ipynb"
@@ -328,7 +328,7 @@ def execute_step(
 
 def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
     """Render the executed report notebook to HTML (and PDF); close the manifest."""
-    from . import report
+    from .report import render as report
 
     title = config.engagement.title or Translator(config.engagement.language)("cover.title")
     html = report.render_html(

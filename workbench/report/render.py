@@ -17,8 +17,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ..paths import TEMPLATES
+
 #: Root of the project's nbconvert templates; the client template is ``TEMPLATE_DIR / "client"``.
-TEMPLATE_DIR: Path = Path(__file__).resolve().parents[1] / "templates" / "report"
+TEMPLATE_DIR: Path = TEMPLATES / "report"
 
 #: Cells carrying any of these tags are removed from the report, input and outputs.
 REMOVE_TAGS = ("parameters", "injected-parameters", "remove_cell")

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import STEPS, artifacts, charts
-from . import goal as goal_diagnostics
+from .. import STEPS, artifacts
+from .. import goal as goal_diagnostics
+from . import charts
 from .i18n import Translator
 
 

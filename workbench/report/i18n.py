@@ -1,6 +1,6 @@
 """Report language: translation catalogues and locale formatting (Babel).
 
-All text the client reads comes from ``workbench/locales/<language>.yaml``;
+All text the client reads comes from ``workbench/report/locales/<language>.yaml``;
 numbers, money, percentages and dates are formatted for the locale.
 """
 
@@ -13,7 +13,7 @@ import yaml
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from .paths import LOCALES
+from ..paths import LOCALES
 
 LANGUAGES = ("en", "ru")
 _LOCALE = {"en": "en_GB", "ru": "ru_RU"}

@@ -1,0 +1,10 @@
+"""The client report: its text, charts, languages and rendering.
+
+``narrative`` writes the report's sections from a run's artifacts (the report
+notebook calls one method per cell); ``charts`` draws the seaborn figures the
+step notebooks and the report share; ``i18n`` holds the translation
+catalogues (``locales/<language>.yaml``) and Babel number and date formats;
+``render`` turns the executed report notebook into self-contained HTML and a
+PDF. Nothing is imported here, so a step notebook that needs only ``charts``
+does not pay for nbconvert.
+"""
