@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -153,6 +154,45 @@ def test_thin_export_still_reaches_a_report(tmp_path):
     assert "ABCDE classes use revenue as profitability" in html  # grouping
     assert "no sales division" in html  # priorities
     assert "No team was given" in html  # allocation
+
+
+def test_1c_headerless_export_runs_end_to_end(tmp_path):
+    """A 1C-style export (no header, ';', BOM, dd.mm.yyyy, decimal commas, a status column, a trailing ';')
+    runs with header: false, its column positions and a status filter, and nothing else."""
+    lines = pd.read_csv(_demo_engagement(tmp_path / "full") / "data" / "invoice_lines.csv")
+    rng = np.random.default_rng(7)
+    status = np.where(rng.random(len(lines)) < 0.1, "К выполнению", "Закрыт")
+    amount = [f"{v:,.2f}".replace(",", " ").replace(".", ",") for v in lines["Amount"]]  # 1 234,50
+    date = pd.to_datetime(lines["Date"]).dt.strftime("%d.%m.%Y")
+    rows = zip(lines["Invoice"], date, amount, lines["Client ID"], status, strict=True)
+    one_c = tmp_path / "one_c"
+    (one_c / "data").mkdir(parents=True)
+    text = "".join(";".join(map(str, r)) + ";\r\n" for r in rows)
+    (one_c / "data" / "orders.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    config = {
+        "engagement": {"company": "ООО «Тест»", "language": "ru"},
+        "data": {
+            "transactions": {
+                "file": "data/orders.csv",
+                "header": False,
+                "columns": {"invoice_id": 1, "date": 2, "amount": 3, "client_id": 4},
+                "filter": {"keep": {5: ["Закрыт"]}},
+            }
+        },
+    }
+    (one_c / "engagement.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    result = run(one_c, progress=lambda _: None, pdf=False)
+    closed = lines.loc[status == "Закрыт"]
+    used = pd.read_parquet(result.run_dir / "artifacts" / "intake" / "transactions.parquet")
+    assert len(used) == len(closed) and used["amount"].sum() == pytest.approx(closed["Amount"].sum(), abs=0.005)
+    assert used["date"].max() == pd.Timestamp(closed["Date"].max())
+    assert used["date"].min() == pd.Timestamp(closed["Date"].min())
+    period = json.loads((result.run_dir / "artifacts" / "intake" / "period.json").read_text(encoding="utf-8"))
+    assert period["end"] == closed["Date"].max()[:10]
+    html = result.html.read_text(encoding="utf-8")
+    left_out = f"{len(lines) - len(closed):,}".replace(",", "\u00a0")
+    assert f"строк, исключённых фильтром проекта (например, незакрытые заказы), — {left_out}" in html
+    assert "ДД.ММ.ГГГГ" in html and "десятичная запятая" in html
 
 
 def test_a_failing_step_names_step_and_cell_and_keeps_the_notebook(tmp_path):

@@ -16,7 +16,8 @@ LINE_COLUMNS = {"client_id": "Client ID", "date": "Date", "amount": "Sum", "cost
 
 def _canonical(path, table="transactions", **source):
     source = TableSource(file=path.name, **source)
-    return to_canonical(read_export(path, source), table, source, path)
+    result = to_canonical(read_export(path, source), table, source, path)
+    return result.table, result.rejected
 
 
 def _rejected(bad: pd.DataFrame) -> list[tuple]:
@@ -41,8 +42,8 @@ def test_csv_bad_rows_rejected_with_reasons(tmp_path):
     )
     df, bad = _canonical(path, columns=LINE_COLUMNS)
     assert _rejected(bad) == [
-        ("lines.csv", 3, "date", "not-a-date", "not a date"),
-        ("lines.csv", 4, "amount", "abc", "not a number"),
+        ("lines.csv", 3, "date", "not-a-date", "not a date in format ISO 8601"),
+        ("lines.csv", 4, "amount", "abc", "not a number (decimal mark '.')"),
         ("lines.csv", 6, "client_id", "", "empty"),
     ]
     assert (bad["table"] == "transactions").all()
@@ -322,9 +323,14 @@ def test_wrong_encoding_says_how_to_fix_it(tmp_path):
     path = tmp_path / "lines.csv"
     pd.DataFrame({"Клиент": ["К1"], "Сумма": ["1 234,5"]}).to_csv(path, sep=";", index=False, encoding="cp1251")
     with pytest.raises(IntakeError, match=r"lines.csv: not readable as utf-8 .*encoding: cp1251"):
-        read_export(path, TableSource(file="lines.csv", sep=";"))
-    df = read_export(path, TableSource(file="lines.csv", sep=";", encoding="cp1251"))
-    assert df.columns.tolist() == ["Клиент", "Сумма"] and df.iloc[0].tolist() == ["К1", "1 234,5"]
+        read_export(path, TableSource(file="lines.csv", sep=";", encoding="utf-8"))  # said, so it wins
+    for source in (TableSource(file="lines.csv"), TableSource(file="lines.csv", sep=";", encoding="cp1251")):
+        df = read_export(path, source)  # decided from the file: not UTF-8, Russian in Windows-1251, ";"
+        assert df.columns.tolist() == ["Клиент", "Сумма"] and df.iloc[0].tolist() == ["К1", "1 234,5"]
+    # Bytes that are neither UTF-8 nor Russian text are refused, not read as garbage.
+    (tmp_path / "latin.csv").write_bytes("Client;Name\nK1;Café Müller\n".encode("latin-1"))
+    with pytest.raises(IntakeError, match=r"latin.csv: not UTF-8 .*set the file's encoding"):
+        read_export(tmp_path / "latin.csv", TableSource(file="latin.csv"))
 
 
 def test_summary_counts_exact_duplicates_and_keeps_them(tmp_path):

@@ -1,7 +1,6 @@
 """The tree in docs/architecture.md is the package's tree, and the six steps show in it."""
 
 import re
-from pathlib import Path
 
 from workbench import STEPS
 from workbench.paths import NOTEBOOKS, ROOT
@@ -33,9 +32,7 @@ def documented_tree() -> set[str]:
 
 def test_architecture_tree_lists_every_module_and_nothing_else():
     actual = {
-        str(p.relative_to(PACKAGE))
-        for p in PACKAGE.rglob("*.py")
-        if p.name != "__init__.py" or p.parent == PACKAGE
+        str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent == PACKAGE
     }
     assert documented_tree() == actual
 

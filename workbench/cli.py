@@ -88,6 +88,7 @@ def _tracked_by_git(path: Path) -> bool:
 
 def _validate(args) -> int:
     from .engagement import validate
+    from .intake.load import describe_formats
 
     config, intake = validate(args.path)
     print(
@@ -95,6 +96,12 @@ def _validate(args) -> int:
         f"goal {config.goal.name}, grouping {config.grouping.method})"
     )
     print(intake.summary().to_string(index=False))
+    decided = describe_formats(intake)
+    if decided:
+        print("\nHow the exports were read:\n" + decided)
+    if len(intake.filtered):
+        print("\nRows left out by data.<table>.filter (counted, not used):")
+        print(intake.filtered.to_string(index=False))
     if len(intake.rejected):
         print(f"\n{len(intake.rejected)} problem(s) in rows that will be rejected; the first ones:")
         print(intake.rejected.head(10).to_string(index=False))

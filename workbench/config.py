@@ -76,17 +76,64 @@ class EngagementInfo(_Strict):
     seed: int = 42
 
 
+class RowFilter(_Strict):
+    """Rows to keep or exclude by the values of export columns (``data.<table>.filter:``).
+
+    Keys are the export's column names (positions, 1-based, when ``header: false``);
+    values are the cell texts to match exactly (after trimming spaces). A row is
+    kept when it matches every ``keep`` column and no ``exclude`` column. Filtered
+    rows are counted and valued per file in the report's appendix.
+    """
+
+    keep: dict[str | int, list[str]] = Field(default_factory=dict)
+    exclude: dict[str | int, list[str]] = Field(default_factory=dict)
+
+
 class TableSource(_Strict):
-    """One export file and how to read it (``data.<table>:``)."""
+    """One export file and how to read it (``data.<table>:``).
+
+    Every reading option left out is decided from the file itself (the whole
+    column, never value by value) and ``workbench validate`` prints what it
+    decided and the line that pins it; an option given here always wins.
+    """
 
     file: str = Field(description="Path of the export, relative to the engagement folder.")
-    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> column in the file")
+    columns: dict[str, str | int] = Field(
+        default_factory=dict,
+        description="canonical column -> column in the file (its position, 1-based, without header)",
+    )
     sheet: str | int | None = None
-    sep: str = ","
-    encoding: str = "utf-8"
-    decimal: str = "."
-    date_format: str | None = None
-    dayfirst: bool = False
+    header: bool = Field(True, description="false: the file has no header row; map columns by position.")
+    sep: str | None = Field(None, description="CSV separator; default: detected (, ; tab |).")
+    encoding: str | None = Field(
+        None, description="Default: UTF-8 (with or without BOM), else Windows-1251 if it reads as Russian."
+    )
+    decimal: str | None = Field(None, description="Decimal mark of text numbers; default: decided per column.")
+    thousands: str | None = Field(None, description="Thousands separator of text numbers; default: decided per column.")
+    date_format: str | None = Field(None, description="strftime format of text dates; default: decided per column.")
+    dayfirst: bool | None = Field(None, description="Slashed dates (01/02/2025) are day-first; default: from locale.")
+    locale: str | None = Field(
+        None, description="The export's locale (ru_RU, en_US, de_DE): settles slashed dates and 1,234-style numbers."
+    )
+    filter: RowFilter | None = None
+
+    @model_validator(mode="after")
+    def _positions_without_header(self) -> TableSource:
+        for canon, src in self.columns.items():
+            if not self.header and not isinstance(src, int):
+                raise ValueError(
+                    f"columns.{canon}: with header: false, map columns by position (1-based), e.g. {canon}: 2; got '{src}'"
+                )
+            if isinstance(src, int) and src < 1:
+                raise ValueError(f"columns.{canon}: positions start at 1, got {src}")
+        if self.locale is not None:
+            from babel import Locale, UnknownLocaleError
+
+            try:
+                Locale.parse(self.locale)
+            except (ValueError, UnknownLocaleError) as exc:
+                raise ValueError(f"locale: unknown locale '{self.locale}' (expected e.g. ru_RU, en_US, de_DE)") from exc
+        return self
 
 
 class DataConfig(_Strict):

@@ -208,6 +208,8 @@ def save_intake(run_dir: Path, config: EngagementConfig, intake: Intake) -> None
             "lookback_months": config.criteria.lookback_months,
         },
         notes=intake.notes,
+        filtered=intake.filtered,
+        formats=intake.formats_table(),
     )
     intake.rejected.to_csv(run_dir / "rejected.csv", index=False)
 

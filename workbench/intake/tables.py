@@ -47,6 +47,10 @@ NULLABLE = {
     "cost",  # estimated from the line's product line (see estimate_missing_cost), not rejected
 }
 REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+#: One decision of how an export was read: a file's (column "") or a column's setting, its value and how.
+FORMAT_COLUMNS = ["table", "file", "column", "canonical", "setting", "value", "how", "thousands", "basis"]
+#: Rows a configured filter left out, per file; ``amount`` is their value (transactions only).
+FILTERED_COLUMNS = ["table", "file", "rows", "amount"]
 
 
 class IntakeError(ValueError):
@@ -62,9 +66,16 @@ class Intake:
     read_rows: dict[str, int] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
+    #: What was decided per file (encoding, sep, header) and column (date format, decimal mark), and how.
+    formats: list[dict] = field(default_factory=list)
+    filtered: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FILTERED_COLUMNS))
+
+    def formats_table(self) -> pd.DataFrame:
+        """:attr:`formats` as a table (positions of headerless files written as text)."""
+        return pd.DataFrame(self.formats, columns=FORMAT_COLUMNS).astype({"column": "string"})
 
     def summary(self) -> pd.DataFrame:
-        """Rows read, accepted and rejected per table."""
+        """Rows read, accepted, filtered out and rejected per table (read = accepted + filtered + rejected)."""
         rows = []
         for table, df in self.tables.items():
             rejected = int((self.rejected["table"] == table).sum()) if not self.rejected.empty else 0
@@ -75,6 +86,7 @@ class Intake:
                     "file": self.files[table].name if table in self.files else "",
                     "rows_read": self.read_rows.get(table, len(df)),
                     "rows_accepted": len(df),
+                    "rows_filtered": int(self.filtered.loc[self.filtered["table"] == table, "rows"].sum()),
                     "rows_rejected": int(rejected_rows),
                     # Kept, since a CRM may repeat a line on purpose, but worth a look.
                     "exact_duplicates": int(df.duplicated().sum()),

@@ -9,28 +9,46 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from ..config import CANONICAL_COLUMNS, TableSource
+from .formats import ColumnFormat, parse_dates, parse_numbers
 from .tables import DATE_COLUMNS, DERIVED, ID_COLUMNS, NULLABLE, NUMBER_COLUMNS, REJECTED_COLUMNS, IntakeError
 
 
-def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rename, type and check one export; return (canonical table, rejected rows).
+class Canonical(NamedTuple):
+    """One export as a canonical table, its rejected rows, and the formats decided for its columns."""
+
+    table: pd.DataFrame
+    rejected: pd.DataFrame
+    formats: list[dict]
+
+
+def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path) -> Canonical:
+    """Rename, type and check one export.
 
     Columns not named in ``source.columns`` are looked up under their canonical
     name, so an export that already uses canonical names needs no mapping.
+    Without a header row (``source.header`` false) ``raw``'s columns are the
+    positions 1, 2, ... and the mapping names positions. Each date and number
+    column is read in one format decided from all its values
+    (:mod:`workbench.intake.formats`); ``formats`` says which and why.
     """
     spec = CANONICAL_COLUMNS[table]
-    mapping = {canon: src for canon, src in source.columns.items()}
+    mapping: dict[str, str | int] = dict(source.columns)
     for canon in spec["required"] + spec["optional"]:
         if canon not in mapping and canon in raw.columns:
             mapping[canon] = canon
     for canon, src in mapping.items():
         if src not in raw.columns:
+            if isinstance(src, int):
+                raise IntakeError(
+                    f"{path}: column {src} (mapped to {table}.{canon}) not found; the file has {raw.shape[1]} columns"
+                )
             near = difflib.get_close_matches(str(src), [str(c) for c in raw.columns], n=1, cutoff=0.5)
             hint = f"did you mean '{near[0]}'?" if near else f"columns in the file: {', '.join(map(str, raw.columns))}"
             raise IntakeError(f"{path}: column '{src}' (mapped to {table}.{canon}) not found; {hint}")
@@ -44,33 +62,38 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
             f" (or {' and '.join(table + '.' + p for p in DERIVED[(table, c)])})" if (table, c) in DERIVED else ""
             for c in missing
         ]
+        listed = ", ".join(table + "." + c + d for c, d in zip(missing, derivable, strict=True))
         raise IntakeError(
-            f"{path}: required column(s) {', '.join(table + '.' + c + d for c, d in zip(missing, derivable, strict=True))} not mapped; "
+            f"{path}: required column(s) {listed} not mapped; "
             f"add them under data.{table}.columns in engagement.yaml (columns in the file: "
             f"{', '.join(map(str, raw.columns))})"
         )
-    first_row = 1 if path.suffix.lower() == ".parquet" else 2  # spreadsheet row of the first record
+    first_row = first_record_row(path, source)
     out = pd.DataFrame({"_row": raw.index + first_row}, index=raw.index)
     problems: list[pd.DataFrame] = []
+    formats: list[dict] = []
     for canon, src in mapping.items():
         values = raw[src]
         text = values.astype("string").str.strip()
         empty = text.isna() | (text == "") | text.str.lower().isin(["nan", "nat", "none", "null"])
+        where = f"{path.name}, column {src!r} ({table}.{canon})"
         if canon in DATE_COLUMNS:
-            parsed = _parse_dates(values, text, source)
+            parsed, decided = _parse_dates(values, text.where(~empty), source, where)
             bad = parsed.isna() & ~empty
-            reason = "not a date" + (f" in format {source.date_format}" if source.date_format else "")
+            reason = "not a date" + (f" in format {decided.value}" if decided else "")
         elif canon in NUMBER_COLUMNS:
-            parsed = _parse_numbers(values, text, source)
+            parsed, decided = _parse_numbers(values, text.where(~empty), source, where)
             bad = parsed.isna() & ~empty
-            reason = "not a number"
+            reason = "not a number" + (f" (decimal mark '{decided.value}')" if decided else "")
         else:
-            parsed = text.where(~empty, pd.NA)
+            parsed, decided = text.where(~empty, pd.NA), None
             if canon in ID_COLUMNS:
                 parsed = parsed.str.replace(r"\.0$", "", regex=True)  # ids that a spreadsheet made floats
             bad = pd.Series(False, index=raw.index)
             reason = ""
         out[canon] = parsed
+        if decided is not None:
+            formats.append({"table": table, "file": path.name, "column": src, "canonical": canon, **asdict(decided)})
         if bad.any():
             problems.append(_rejections(table, path, raw.index[bad], first_row, canon, values[bad], reason))
         if canon not in NULLABLE and (empty & ~bad).any():
@@ -81,47 +104,51 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
             out[canon] = out[parts[0]] * out[parts[1]]
     rejected = pd.concat(problems, ignore_index=True) if problems else _empty_rejected()
     keep = ~raw.index.isin(rejected["_index"]) if not rejected.empty else pd.Series(True, index=raw.index)
-    return out.loc[keep].reset_index(drop=True), rejected.drop(columns="_index", errors="ignore")
+    return Canonical(out.loc[keep].reset_index(drop=True), rejected.drop(columns="_index", errors="ignore"), formats)
 
 
-def _parse_dates(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
+def first_record_row(path: Path, source: TableSource) -> int:
+    """The row number a spreadsheet shows for the file's first record (1 without a header row)."""
+    return 1 if path.suffix.lower() == ".parquet" or not source.header else 2
+
+
+def _parse_dates(
+    values: pd.Series, text: pd.Series, source: TableSource, where: str
+) -> tuple[pd.Series, ColumnFormat | None]:
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.dt.tz_localize(None) if values.dt.tz is not None else values
-    if source.date_format:
-        parsed = pd.to_datetime(text, format=source.date_format, errors="coerce")
-    else:
-        # ISO dates parse fast; only what is left goes through the slow per-value parser.
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        rest = parsed.isna() & text.notna()
-        if rest.any():
-            parsed[rest] = pd.to_datetime(text[rest], format="mixed", dayfirst=source.dayfirst, errors="coerce")
-    # Spreadsheet cells that already hold dates are taken as they are, whatever the text format.
+        return (values.dt.tz_localize(None) if values.dt.tz is not None else values), None
+    # Spreadsheet cells that already hold dates are taken as they are; the format is decided on the text cells.
     typed = _typed_cells(values, (dt.date, pd.Timestamp))
+    parsed, decided = parse_dates(
+        text if typed is None else text.where(~typed),
+        date_format=source.date_format,
+        dayfirst=source.dayfirst,
+        locale=source.locale,
+        where=where,
+    )
     if typed is not None:
         parsed = parsed.astype("datetime64[ns]")
         parsed[typed] = pd.to_datetime(values[typed].map(pd.Timestamp))
-    return parsed
+    return parsed, decided
 
 
-def _parse_numbers(values: pd.Series, text: pd.Series, source: TableSource) -> pd.Series:
+def _parse_numbers(
+    values: pd.Series, text: pd.Series, source: TableSource, where: str
+) -> tuple[pd.Series, ColumnFormat | None]:
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
-    if source.decimal == ".":
-        parsed = pd.to_numeric(text, errors="coerce").astype(float)  # the fast path: clean numbers
-        rest = parsed.isna() & text.notna()
-    else:
-        parsed = pd.Series(np.nan, index=text.index)
-        rest = text.notna()
-    if rest.any():  # thousands separators (spaces) and decimal commas
-        cleaned = text[rest].str.replace(r"[\s\u00a0]", "", regex=True)
-        if source.decimal != ".":
-            cleaned = cleaned.str.replace(".", "", regex=False).str.replace(source.decimal, ".", regex=False)
-        parsed[rest] = pd.to_numeric(cleaned, errors="coerce").astype(float)
+        return values.astype(float), None
     # Spreadsheet cells that already hold numbers are not text: no separator rules apply to them.
     typed = _typed_cells(values, (int, float))
+    parsed, decided = parse_numbers(
+        text if typed is None else text.where(~typed),
+        decimal=source.decimal,
+        thousands=source.thousands,
+        locale=source.locale,
+        where=where,
+    )
     if typed is not None:
         parsed[typed] = values[typed].astype(float)
-    return parsed
+    return parsed, decided
 
 
 def _typed_cells(values: pd.Series, types: tuple) -> pd.Series | None:

@@ -551,6 +551,22 @@ class ClientReport:
             )
         self.notes(self.load("allocation", "notes"))
 
+    def _read_as(self, row: dict) -> str:
+        """A decided format in the reader's words: DD.MM.YYYY, decimal comma and space thousands."""
+        t = self.t
+        if row["setting"] == "decimal":
+            mark = t("formats.decimal_comma" if row["value"] == "," else "formats.decimal_point")
+            group = {" ": "formats.group_space", ".": "formats.group_dot", ",": "formats.group_comma"}.get(
+                row["thousands"] or ""
+            )
+            return mark + (", " + t(group) if group else "")
+        if row["value"] in ("ISO 8601", "excel serial"):
+            return t("formats.iso" if row["value"] == "ISO 8601" else "formats.excel")
+        pattern = str(row["value"])
+        for code, key in (("%d", "day"), ("%m", "month"), ("%Y", "year4"), ("%y", "year2")):
+            pattern = pattern.replace(code, t(f"formats.{key}"))
+        return pattern
+
     def appendix(self) -> None:
         """Data received, rows rejected and why, and the run's provenance."""
         t = self.t
@@ -563,9 +579,30 @@ class ClientReport:
                 ("file", "appendix.col_file", "text"),
                 ("rows_read", "appendix.col_read", "int"),
                 ("rows_accepted", "appendix.col_accepted", "int"),
+                *([("rows_filtered", "appendix.col_filtered", "int")] if summary.get("rows_filtered", 0).sum() else []),
                 ("rows_rejected", "appendix.col_rejected", "int"),
             ],
         )
+        filtered = self.load("intake", "filtered", optional=True)
+        for row in [] if filtered is None else filtered.to_dict("records"):
+            if pd.notna(row["amount"]):
+                self.text(
+                    "appendix.filtered_value", n=t.number(row["rows"]), file=row["file"], amount=t.money(row["amount"])
+                )
+            else:
+                self.text("appendix.filtered", n=t.number(row["rows"]), file=row["file"])
+        formats = self.load("intake", "formats", optional=True)
+        if formats is not None and len(read := formats.loc[formats["setting"].isin(["date_format", "decimal"])]):
+            self.text("appendix.formats_intro")
+            self.table(
+                read.assign(read_as=[self._read_as(r) for r in read.to_dict("records")]),
+                [
+                    ("file", "appendix.col_file", "text"),
+                    ("column", "appendix.col_column", "text"),
+                    ("read_as", "appendix.col_read_as", "text"),
+                    ("basis", "appendix.col_how", "label:format_basis"),
+                ],
+            )
         for row in summary.loc[summary["exact_duplicates"] > 0].itertuples():
             self.text("appendix.duplicates", n=t.number(row.exact_duplicates), file=row.file)
         rejected = self.load("intake", "rejected")
