@@ -283,10 +283,11 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
 
     clients, plan, team = _assign_inputs()
     call_plan, load = assign_clients(clients, plan, team, selling_hours_per_fte=1000)
-    # Hours: F1 10, F2 20, K1 10; each A client takes 4 x 1 h = 4 h, by value:
-    # c1 kept F1 (6 left), c2 kept F2 (16), c3 kept K1 (a KAM may farm; 6),
+    # Hours: F1 10, F2 20, K1 10; each A client takes 4 x 1 h = 4 h of a farmer, 4 / 0.8 = 5 h of a
+    # stand-in (a KAM farming). By value:
+    # c1 kept F1 (6 left), c2 kept F2 (16), c3 kept K1 (a KAM may farm, at 5 h; 5 left),
     # c4 F2 (most left: 12), c5 F2 (8), c6 F2 (4), c7 F1 (6 > 4: 2), c8 F2 (0),
-    # c9 no farmer has 4 h -> stand-in K1 (2), c10 nobody -> unassigned; l1 automated.
+    # c9 no farmer has 4 h -> stand-in K1 (5 h: 0 left), c10 nobody -> unassigned; l1 automated.
     managers = call_plan["manager_id"].astype(object).where(call_plan["manager_id"].notna(), None)
     got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"], strict=True), strict=True))
     assert got == {
@@ -298,13 +299,13 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
         "c6": ("F2", "assigned"),
         "c7": ("F1", "assigned"),
         "c8": ("F2", "assigned"),
-        "c9": ("K1", "assigned"),
+        "c9": ("K1", "stand_in"),
         "c10": (None, "unassigned"),
         "l1": (None, "automate"),
     }
     assert call_plan.set_index("client_id").loc["c10", "hours"] == 0
     by = load.set_index("manager_id")
-    assert by.loc["F1", "hours"] == 8 and by.loc["F2", "hours"] == 20 and by.loc["K1", "hours"] == 8
+    assert by.loc["F1", "hours"] == 8 and by.loc["F2", "hours"] == 20 and by.loc["K1", "hours"] == 10
     assert by.loc["F2", "utilisation"] == pytest.approx(1.0) and by.loc["K1", "clients"] == 2
 
 
@@ -316,3 +317,17 @@ def test_assign_clients_gives_key_accounts_to_key_account_managers():
     row = call_plan.set_index("client_id").loc["c2"]
     # c2's manager F2 is a farmer, not a KAM: the key account moves to K1.
     assert (row["role"], row["manager_id"], row["status"]) == ("key_account_manager", "K1", "assigned")
+
+
+def test_a_key_account_always_has_an_owner_even_without_a_key_account_manager():
+    from workbench.allocation import assign_clients
+
+    clients, plan, team = _assign_inputs()
+    farmers = team.loc[team["role"] == "farmer"]  # nobody is a key-account manager
+    call_plan, _ = assign_clients(
+        clients, plan, farmers, key_account_ids={"c1", "c5"}, selling_hours_per_fte=1000, key_account_hours=50
+    )
+    rows = call_plan.set_index("client_id")
+    # 50 h fit nobody (F1 10 h, F2 20 h): each goes to the one with most hours left, over capacity, never unassigned.
+    assert rows.loc["c1", "manager_id"] == "F2" and rows.loc["c1", "status"] == "over_capacity"
+    assert rows.loc["c5", "manager_id"] == "F1" and rows.loc["c5", "status"] == "over_capacity"

@@ -182,33 +182,20 @@ def _peers() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["client_id", "status", "industry", "size_band", "revenue"])
 
 
-def test_potential_from_peers_and_the_fallback_chain():
+def test_potential_from_peers_sharing_real_attributes_else_unknown():
     # Retail+small: five active peers 100..500 -> q 0.75, pos 3 -> 400
     #   (were the lost client counted: 0,100..500, pos 3.75 -> 375).
-    # Retail+large has one peer -> Retail: 100..500, 1000 -> pos 3.75 -> 400 + 0.75 * 100 = 475.
-    # Food+small, Food: one peer -> small: 100..500, 1100 -> pos 3.75 -> 475.
-    # Mining+small: no Mining peers -> small -> 475.
-    # Mining+medium: nothing -> all active: 100..500, 1000, 1100 -> pos 4.5 -> 500 + 0.5 * 500 = 750.
+    # Retail+large has one peer -> Retail alone: 100..500, 1000 -> pos 3.75 -> 475, below rL's own 1000.
+    # Food has one active client and Mining none: fewer than five peers share their industry, so their
+    # potential is unknown. The old fallbacks (size band alone, all clients) carried no information.
     out = estimate_potential(_peers(), 0.75).set_index("client_id")
-    expected = {
-        "r1": 400,
-        "r2": 400,
-        "r3": 400,
-        "r4": 400,
-        "r5": 500,
-        "rl": 400,
-        "rp": 400,
-        "rL": 1000,
-        "f1": 1100,
-        "mp": 475,
-        "mm": 750,
-    }
-    assert out["potential"].to_dict() == pytest.approx(expected)
+    known = {"r1": 400, "r2": 400, "r3": 400, "r4": 400, "r5": 500, "rl": 400, "rp": 400, "rL": 1000}
+    assert out["potential"].dropna().to_dict() == pytest.approx(known)
+    assert out.loc[["f1", "mp", "mm"], "potential"].isna().all()
+    assert out.loc[["f1", "mp", "mm"], "headroom"].isna().all()
     source = out["potential_source"].to_dict()
-    assert source["r1"] == source["rp"] == source["rl"] == "peers:industry+size_band"
-    assert source["rL"] == "peers:industry"
-    assert source["f1"] == source["mp"] == "peers:size_band"
-    assert source["mm"] == "peers:all"
+    assert {source[c] for c in known} == {"peers"}
+    assert source["f1"] == source["mp"] == source["mm"] == "unknown"
 
 
 def test_potential_never_below_revenue_and_headroom():
@@ -216,18 +203,33 @@ def test_potential_never_below_revenue_and_headroom():
     # r5 earns 500 against a peer benchmark of 400: potential 500, no headroom.
     assert out.loc["r5", "headroom"] == 0
     assert out.loc["r1", "headroom"] == 300  # 400 - 100
-    assert out.loc["mm", "headroom"] == 750
-    assert (out["headroom"] >= 0).all()
+    assert (out["headroom"].dropna() >= 0).all()
 
 
-def test_potential_score_wins():
-    peers = _peers().assign(potential_score=np.nan)
+def test_potential_score_wins_then_size_then_peers():
+    peers = _peers().assign(potential_score=np.nan, annual_revenue=np.nan)
     peers.loc[peers["client_id"] == "mm", "potential_score"] = 5000.0
     peers.loc[peers["client_id"] == "r1", "potential_score"] = 250.0
-    out = estimate_potential(peers, 0.75).set_index("client_id")
+    peers.loc[peers["client_id"] == "mp", "annual_revenue"] = 80_000.0  # x 1% = 800
+    peers.loc[peers["client_id"] == "r2", "annual_revenue"] = 10_000.0  # x 2% (Retail's norm) = 200
+    out = estimate_potential(peers, 0.75, wallet_share=0.01, wallet_share_by_industry={"Retail": 0.02})
+    out = out.set_index("client_id")
     assert out.loc["mm", "potential"] == 5000 and out.loc["mm", "potential_source"] == "score"
     assert out.loc["r1", "potential"] == 250 and out.loc["r1", "headroom"] == 150
-    assert out.loc["r2", "potential"] == 400 and out.loc["r2", "potential_source"] == "peers:industry+size_band"
+    assert out.loc["mp", "potential"] == 800 and out.loc["mp", "potential_source"] == "size"
+    assert out.loc["r2", "potential"] == 200 and out.loc["r2", "potential_source"] == "size"  # its own size wins
+    assert out.loc["r3", "potential"] == 400 and out.loc["r3", "potential_source"] == "peers"
+    # Employees count only when a spend-per-employee norm is set.
+    with_staff = _peers().assign(employees=[np.nan] * 10 + [40.0])
+    assert estimate_potential(with_staff, 0.75).set_index("client_id").loc["mm", "potential_source"] == "unknown"
+    normed = estimate_potential(with_staff, 0.75, spend_per_employee=25.0).set_index("client_id")
+    assert normed.loc["mm", "potential"] == 1000 and normed.loc["mm", "potential_source"] == "size"
+
+
+def test_thin_export_potential_is_unknown_for_everyone():
+    thin = _peers().drop(columns=["industry", "size_band"])
+    out = estimate_potential(thin, 0.75)
+    assert out["potential"].isna().all() and (out["potential_source"] == "unknown").all()
 
 
 def test_potential_other_quantile():
@@ -258,9 +260,12 @@ def test_availability_thin_export():
         "missing": "payments.due_date, payments.paid_date, transactions.invoice_id",
     }
     assert _row(avail, "size")["missing"] == "clients.employees"
-    # Potential is always estimated; with nothing to go on, from all clients.
-    assert _row(avail, "potential")["available"]
-    assert _row(avail, "potential")["method"] == "peers_all"
+    # Nothing to estimate potential from: unknown, and the columns that would enable it are named.
+    assert _row(avail, "potential") == {
+        "available": False,
+        "method": "",
+        "missing": "clients.potential_score, clients.annual_revenue, clients.industry",
+    }
 
 
 def test_availability_column_present_but_empty_counts_as_missing():
@@ -273,7 +278,7 @@ def test_availability_column_present_but_empty_counts_as_missing():
     avail = availability(tables)
     assert not _row(avail, "margin")["available"]
     assert _row(avail, "size")["available"]
-    assert _row(avail, "potential")["method"] == "peers"
+    assert not _row(avail, "potential")["available"]  # headcount alone is no potential without a norm
 
 
 def test_availability_full_export():
@@ -289,7 +294,14 @@ def test_availability_full_export():
             }
         ),
         "clients": pd.DataFrame(
-            {"client_id": ["a"], "employees": [10.0], "region": ["N"], "industry": ["R"], "potential_score": [5.0]}
+            {
+                "client_id": ["a"],
+                "employees": [10.0],
+                "region": ["N"],
+                "industry": ["R"],
+                "potential_score": [5.0],
+                "annual_revenue": [1e6],
+            }
         ),
         "payments": pd.DataFrame(
             {"invoice_id": ["i1"], "due_date": [pd.Timestamp("2025-02-01")], "paid_date": [pd.Timestamp("2025-02-01")]}
@@ -321,3 +333,22 @@ def test_last_day_lines_with_a_time_are_in_the_window():
     assert out.loc[0, "revenue"] == 150
     assert out.loc[0, "invoices"] == 2
     assert out.loc[0, "recency_days"] == 0
+
+
+def test_money_is_rounded_to_the_minor_unit_before_any_rule():
+    # Three lines that cancel: 0.1 + 0.2 - 0.3 is 5.6e-17 in floating point, not 0.
+    tx = pd.DataFrame(
+        {
+            "client_id": ["a", "a", "a"],
+            "amount": [0.1, 0.2, -0.3],
+            "cost": [0.1, 0.2, -0.3],
+            "date": pd.to_datetime(["2025-06-01", "2025-06-02", "2025-06-03"]),
+        }
+    )
+    out = client_criteria(pd.DataFrame({"client_id": ["a"]}), tx, start=START, end=END)
+    assert out.loc[0, "revenue"] == 0 and out.loc[0, "margin"] == 0
+    assert not np.signbit(out.loc[0, "margin"])  # not -0.0 either
+    yen = client_criteria(
+        pd.DataFrame({"client_id": ["a"]}), tx.assign(amount=[100.4, 0, 0]), start=START, end=END, money_digits=0
+    )
+    assert yen.loc[0, "revenue"] == 100

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,54 @@ def test_html_has_six_step_sections_in_order_and_no_code(demo_runs):
 
 def test_english_numbers_are_formatted_for_the_locale(demo_runs):
     html = demo_runs["en"].html.read_text(encoding="utf-8")
-    assert re.search(r"\d{1,3}(,\d{3})+\s*RUB", html)  # 1,234,567 RUB
+    assert re.search(r"RUB\u00a0\d{1,3}(,\d{3})+<", html)  # RUB 1,234,567, as English writes a currency code
+    assert re.search(r"\d%<", html) and not re.search(r"\d\u00a0%", html)  # 73%, not 73 %
+
+
+def test_page_one_and_summary_json_say_the_same(demo_runs):
+    for language in ("en", "ru"):
+        result = demo_runs[language]
+        summary = json.loads((result.run_dir / "summary.json").read_text(encoding="utf-8"))
+        html = result.html.read_text(encoding="utf-8")
+        cover = html.split('id="step-goal"')[0]  # page 1: everything before chapter 1
+        assert summary["decisions"], language
+        for sentence in summary["decisions"]:
+            assert html_escape(sentence, quote=False) in cover, (language, sentence)
+        assert {s["segment"] for s in summary["segments"]} == set(
+            pd.read_parquet(result.run_dir / "artifacts" / "grouping" / "segments.parquet")["segment"]
+        )
+        roles = {r["role"]: r for r in summary["roles"]}
+        assert set(roles) >= {"farmer", "hunter", "key_account_manager", "head_of_sales"}
+
+
+def test_playbooks_fte_table_and_call_plan_are_views_of_one_plan(demo_runs):
+    run_dir = demo_runs["en"].run_dir
+    art = run_dir / "artifacts" / "allocation"
+    plan = pd.read_parquet(art / "plan.parquet").set_index("segment")
+    calls = pd.read_csv(run_dir / "call_plan.csv")
+    load = pd.read_parquet(art / "load.parquet")
+    fte = pd.read_parquet(art / "fte.parquet").set_index("role")
+    keys = set(pd.read_parquet(run_dir / "artifacts" / "priorities" / "key_accounts.parquet")["client_id"])
+    for segment, row in plan.iterrows():
+        mine = calls.loc[(calls["segment"] == segment) & ~calls["client_id"].isin(keys)]
+        if row["action"] != "work":  # a stopped or automated segment has no contact plan and names no seller
+            assert row["contacts_per_year"] == 0 and mine["manager_id"].isna().all(), segment
+        else:  # every worked client is called as often as the plan says
+            owned = mine.loc[mine["manager_id"].notna()]
+            assert (owned["contacts_per_year"] == row["contacts_per_year"]).all(), segment
+    # The FTE table's "used" is the assignment's hours, role by role.
+    by_role = load.groupby("role")["hours"].sum() / 1000
+    for role, used in by_role.items():
+        if role != "head_of_sales":
+            assert fte.loc[role, "fte_used"] == pytest.approx(used), role
+    # Nobody waits while anyone who may work them has time left.
+    assert (calls["status"] != "unassigned").all() or (
+        load.loc[load["role"] != "head_of_sales", "utilisation"] > 0.95
+    ).all()
+    # The playbook chapter shows the plan's frequency, not the template's.
+    html = demo_runs["en"].html.read_text(encoding="utf-8")
+    for segment, row in plan.loc[plan["action"] == "work"].iterrows():
+        assert f"{row['contacts_per_year']:g} contacts a year" in html, segment
 
 
 def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):

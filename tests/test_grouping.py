@@ -237,3 +237,34 @@ def test_kmeans_drops_features_the_data_lacks():
     assert info["dropped_features"] == ["frequency"]
     with pytest.raises(ValueError, match="none of the features"):
         segment_kmeans(_blobs(), features=["frequency"], n_clusters=2)
+
+
+# --------------------------------------------------------------------------- unknown potential
+
+
+def test_unknown_potential_makes_no_c_d_split():
+    # Direct margins 100..500 (thresholds 420 and 300): without any potential, A is the top quantile,
+    # B the rest of the upper half, and the lower half is CD, never an invented C or D.
+    crit = _criteria().assign(potential=np.nan)
+    labels, info = segment_abcde(crit, within="channel", min_group=2)
+    got = dict(zip(crit["client_id"], labels, strict=True))
+    assert [got[f"d{i}"] for i in range(1, 6)] == ["CD", "CD", "B", "B", "A"]
+    assert set(labels.dropna()) == {"A", "B", "CD"}
+    assert info["potential_split"] == {"Direct": False, "Web": False}
+
+
+def test_unknown_potential_of_some_clients_goes_to_b_or_cd():
+    crit = _criteria()
+    crit.loc[crit["client_id"].isin(["d1", "d4"]), "potential"] = np.nan  # 3 of 5 known: the split is made
+    labels, info = segment_abcde(crit, within="channel", min_group=2)
+    got = dict(zip(crit["client_id"], labels, strict=True))
+    # Known potentials 2000, 3000, 5000 -> median 3000; profit thresholds from all five (420, 300).
+    assert (got["d1"], got["d2"], got["d3"], got["d4"], got["d5"]) == ("CD", "D", "B", "B", "A")
+    assert info["potential_split"]["Direct"]
+
+
+def test_thin_segment_step_orders_cd_before_e():
+    crit = _criteria().assign(potential=np.nan)
+    crit.loc[crit["client_id"] == "w1", "margin"] = -1.0
+    segments, info = segment(crit, "abcde", within=None)
+    assert info["segment_order"] == ["A", "B", "CD", "E", "lost", "potential"]

@@ -20,9 +20,12 @@ def test_numbers_money_percentages_and_dates_follow_the_locale():
     en, ru = Translator("en", "RUB"), Translator("ru", "RUB")
     assert en.number(1234567) == "1,234,567"
     assert ru.number(1234567) == "1\u00a0234\u00a0567"
-    assert en.pct(0.123) == "12.3\u00a0%" and ru.pct(0.123) == "12,3\u00a0%"
+    # Each locale's own patterns: English 12.3% and the sign first, Russian 12,3 % and the sign last.
+    assert en.pct(0.123) == "12.3%" and ru.pct(0.123) == "12,3\u00a0%"
     assert ru.money(1500) == "1\u00a0500\u00a0₽"
-    assert en.money(1500) == "1,500\u00a0RUB"
+    assert en.money(1500) == "RUB\u00a01,500"
+    assert Translator("en", "GBP").money(8021266) == "£8,021,266" and Translator("en", "GBP").pct(0.73, 0) == "73%"
+    assert Translator("en", "GBP").money_round(8021266) == "£8m" and ru.money_round(7.4e9) == "7,4\u00a0млрд\u00a0₽"
     assert ru.date(dt.date(2026, 10, 31)) == "31 октября 2026\u202fг."
     assert en.date(dt.date(2026, 10, 31)) == "31 October 2026"
     assert [en.decimal(v) for v in (1.0, 0.75, 0.5)] == ["1", "0.75", "0.5"] and ru.decimal(0.75) == "0,75"

@@ -259,3 +259,98 @@ def test_a_segment_that_loses_money_ranks_last_whatever_its_headroom():
     # By score alone E (0.8 / 0.8 = 1.0) would be first; it loses money, so it is last.
     assert ranked["segment"].tolist() == ["A", "lost", "E"]
     assert ranked["tier"].tolist() == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------- the goal's own sentence
+
+
+def _trap_cards() -> pd.DataFrame:
+    """A holds the key clients (70 % of margin) and, by construction, no headroom; C has a high margin %
+    and all the headroom.
+
+    grow_margin_key_clients weights: margin_share .4, margin_pct .2, headroom_share .3, frequency .1.
+      A: .4 * 1 + .2 * (.2 / .5) + .3 * 0 + .1 * 1        = .58
+      C: .4 * (.1 / .7) + .2 * 1 + .3 * 1 + .1 * (4 / 12) = .5905  -> C first by score alone.
+    """
+    return pd.DataFrame(
+        {
+            "segment": ["A", "C", "lost"],
+            "clients": [10, 50, 20],
+            "revenue": [1000.0, 200.0, 0.0],
+            "margin": [700.0, 100.0, 0.0],
+            "margin_share": [0.7, 0.1, 0.0],
+            "revenue_share": [0.8, 0.2, 0.0],
+            "margin_pct": [0.2, 0.5, np.nan],
+            "headroom_share": [0.0, 0.9, 0.1],
+            "frequency": [12.0, 4.0, 0.0],
+            "new_line_gap": [0.1, 0.6, 0.3],
+            "smb_share": [0.0, 0.7, 0.3],
+        }
+    )
+
+
+GROW = {"margin_share": 0.40, "margin_pct": 0.20, "headroom_share": 0.30, "frequency": 0.10}
+
+
+def test_key_client_goal_puts_the_segment_holding_the_margin_first():
+    from workbench.priorities import goal_lead
+
+    ranked = priority_scores(_trap_cards(), GROW, n_tiers=3)
+    assert ranked["segment"].tolist()[:2] == ["C", "A"]  # the trap: the score alone puts C first
+    assert ranked.loc[0, "score"] == pytest.approx(0.5905, abs=1e-4)
+    fixed, moved = goal_lead(ranked, "grow_margin_key_clients", n_tiers=3)
+    assert fixed["segment"].tolist() == ["A", "C", "lost"] and fixed["tier"].tolist() == [1, 2, 3]
+    assert moved == {
+        "goal": "grow_margin_key_clients",
+        "lead": "A",
+        "lead_rank": 2,
+        "was_first": "C",
+        "metric": "margin_share",
+    }
+
+
+def test_other_goals_have_their_own_leads():
+    from workbench.priorities import goal_lead
+
+    cards = _trap_cards().assign(segment=["A", "C", "potential"])
+    ranked = priority_scores(cards, GROW, n_tiers=3)
+    assert goal_lead(ranked, "cross_sell_new_line")[0]["segment"].iloc[0] == "C"  # most clients without the line
+    assert goal_lead(ranked, "acquire_smb")[0]["segment"].iloc[0] == "potential"  # the never-bought clients
+    assert goal_lead(ranked, "custom") == (ranked, None)  # a custom goal has no sentence to check
+
+
+def test_contributions_sum_to_the_score_and_sensitivity_finds_a_flip():
+    from workbench.priorities import score_contributions, sensitivity
+
+    cards = _trap_cards()
+    parts = score_contributions(cards, GROW)
+    assert parts.loc[0].tolist() == pytest.approx([0.4, 0.08, 0.0, 0.1])  # A: the hand-computed parts
+    ranked = priority_scores(cards, GROW, n_tiers=3)
+    assert parts.sum(axis=1).sort_values(ascending=False).to_numpy() == pytest.approx(ranked["score"].to_numpy())
+    # A and C are 0.01 apart: raising margin_share's weight by 20 % puts A ahead of C.
+    shifts = sensitivity(cards, GROW, n_tiers=3)
+    assert {"metric": "margin_share", "change": 0.2, "moves": {"A": (2, 1), "C": (1, 2)}} in shifts
+    robust = sensitivity(cards, {"margin_share": 1.0}, n_tiers=3)
+    assert robust == []
+
+
+def test_headroom_counts_in_proportion_to_its_evidence():
+    crit = pd.DataFrame(
+        {
+            "client_id": ["s", "p", "u"],
+            "revenue": [100.0, 100.0, 100.0],
+            "margin": [10.0, 10.0, 10.0],
+            "invoices": [1, 1, 1],
+            "frequency": [1.0, 1.0, 1.0],
+            "headroom": [100.0, 100.0, np.nan],
+            "potential_source": ["score", "peers", "unknown"],
+            "status": ["active"] * 3,
+            "smb": pd.array([True] * 3, dtype="boolean"),
+            "buys_new_line": [True] * 3,
+            "revenue_total": [100.0] * 3,
+        }
+    )
+    segments = pd.DataFrame({"client_id": ["s", "p", "u"], "segment": ["A", "B", "CD"]})
+    cards = segment_cards(crit, segments).set_index("segment")
+    assert cards.loc["A", "headroom"] == 100 and cards.loc["B", "headroom"] == 50  # peers count half
+    assert np.isnan(cards.loc["CD", "headroom"])  # unknown potential: no headroom to claim

@@ -62,3 +62,37 @@ def _jsonable(obj: Any) -> Any:
 def note(key: str, **values: Any) -> dict:
     """A remark for the report: a catalogue key (``notes.<key>``) and its values."""
     return {"key": key, "values": values}
+
+
+#: A text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
+
+    Client data reaches every file a person opens in Excel (a team member named
+    ``=HYPERLINK("http://…")``, a rejected cell ``-2+3``): a text cell that
+    starts with ``= + - @``, a tab or a carriage return gets a leading
+    apostrophe, which spreadsheets show as text (the OWASP rule for CSV
+    injection). Numbers, dates and booleans are left as they are.
+    """
+    out = df.copy()
+    for col in out.columns:
+        values = out[col]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if text.any():
+            out[col] = values.astype(object).where(~text, "'" + values.astype(str))
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table for people to open (rejected rows, call plan): UTF-8 with BOM, formulas neutralised.
+
+    The BOM makes Excel read UTF-8 (Cyrillic names) right when the file is double-clicked.
+    """
+    path = Path(path)
+    spreadsheet_safe(df).to_csv(path, index=False, encoding="utf-8-sig")
+    return path

@@ -192,6 +192,21 @@ class CriteriaConfig(_Strict):
 
     lookback_months: int = Field(12, ge=1, le=60, description="Active = bought within this window before as_of.")
     peer_quantile: float = Field(0.75, gt=0, lt=1, description="Peer benchmark quantile for estimated potential.")
+    min_peers: int = Field(
+        5,
+        ge=2,
+        description="Fewest peers (same industry and size/region) whose revenue may stand for a client's potential.",
+    )
+    wallet_share: float | None = Field(
+        0.01,
+        gt=0,
+        le=1,
+        description="Share of a client's own annual revenue it could spend with the company (size-based potential); null: off.",
+    )
+    wallet_share_by_industry: dict[str, float] = Field(default_factory=dict, description="Per-industry wallet shares.")
+    spend_per_employee: float | None = Field(
+        None, gt=0, description="Yearly spend a client could place per employee (size-based potential); off by default."
+    )
     size_bands: list[int] = Field(
         default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands."
     )
@@ -319,6 +334,48 @@ class TeamMember(_Strict):
     capacity: float = Field(1.0, gt=0, le=1.5)
 
 
+class EconomicsConfig(_Strict):
+    """Step 6: what a selling hour costs and what contact brings (``allocation.economics:``).
+
+    Every value is an assumption shown in the report beside the conclusions it drives.
+    """
+
+    cost_per_hour: dict[str, float] = Field(
+        default_factory=dict,
+        description="Cost of a selling hour by role, in the engagement's currency; default: a table for RUB, GBP, EUR, USD.",
+    )
+    assumed_margin_pct: float = Field(0.25, gt=0, lt=1, description="Gross margin assumed when the data has no cost.")
+    max_cost_share: float = Field(
+        0.5, gt=0, le=1, description="A segment's contact plan may cost at most this share of its margin."
+    )
+    response_share: float = Field(
+        0.2, gt=0, le=1, description="Share of a segment's yearly margin that contact work protects or adds."
+    )
+    half_contacts: float = Field(
+        2.0, gt=0, description="Contacts a year that reach half of that effect (diminishing returns)."
+    )
+    winback_share: float = Field(
+        0.15, ge=0, le=1, description="Share of a lost client's past yearly margin a win-back can regain."
+    )
+    conversion_rate: float = Field(0.05, ge=0, le=1, description="Share of never-bought clients that hunting converts.")
+    new_client_years: float = Field(3.0, gt=0, description="Years a won (or won-back) client keeps buying.")
+    stand_in_efficiency: float = Field(0.8, gt=0, le=1, description="Output of a seller standing in for another role.")
+    frequency_options: list[float] = Field(
+        default_factory=lambda: [0.0, 1.0, 2.0, 4.0, 6.0, 12.0],
+        description="Contact frequencies the plan may choose from.",
+    )
+
+    @field_validator("cost_per_hour")
+    @classmethod
+    def _roles(cls, value: dict[str, float]) -> dict[str, float]:
+        for role, cost in value.items():
+            if role not in ROLES:
+                raise ValueError(_unknown_key_message(f"allocation.economics.cost_per_hour.{role}", role, ROLES))
+            if cost <= 0:
+                raise ValueError(f"allocation.economics.cost_per_hour.{role}: must be > 0, got {cost}")
+        return value
+
+
 class AllocationConfig(_Strict):
     """Step 6: selling hours and the method's staffing rules (``allocation:``)."""
 
@@ -330,6 +387,7 @@ class AllocationConfig(_Strict):
         None, description="Tiers worked by automation; default: the lowest tier still worked."
     )
     dedicated_hunters: bool = True
+    economics: EconomicsConfig = Field(default_factory=EconomicsConfig)
 
 
 class EngagementConfig(_Strict):

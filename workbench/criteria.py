@@ -33,7 +33,7 @@ CRITERIA_NEEDS: dict[str, list[str]] = {
     "size": ["clients.employees"],
     "region": ["clients.region"],
     "industry": ["clients.industry"],
-    "potential": ["clients.potential_score", "clients.employees", "clients.industry"],
+    "potential": ["clients.potential_score", "clients.annual_revenue", "clients.industry"],
 }
 
 
@@ -50,14 +50,18 @@ def availability(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for criterion, needs in CRITERIA_NEEDS.items():
         missing = [c for c in needs if not available(c, tables)]
         if criterion == "potential":
-            # Always estimated: from a score, else from peers by industry/size, else from all clients.
+            # From a score, the client's size, or peers sharing its industry; otherwise unknown.
             if "clients.potential_score" not in missing:
                 method = "score"
-            elif len(missing) < len(needs):
+            elif "clients.annual_revenue" not in missing:
+                method = "size"
+            elif "clients.industry" not in missing:
                 method = "peers"
             else:
-                method = "peers_all"
-            rows.append({"criterion": criterion, "available": True, "method": method, "missing": ", ".join(missing)})
+                method = ""
+            rows.append(
+                {"criterion": criterion, "available": bool(method), "method": method, "missing": ", ".join(missing)}
+            )
             continue
         rows.append({"criterion": criterion, "available": not missing, "method": "", "missing": ", ".join(missing)})
     return pd.DataFrame(rows)
@@ -74,6 +78,8 @@ def client_criteria(
     size_bands: tuple[int, ...] | list[int] = (50, 250, 1000),
     peer_quantile: float = 0.75,
     new_product_line: str | None = None,
+    money_digits: int = 2,
+    potential: dict | None = None,
 ) -> pd.DataFrame:
     """Compute the per-client criteria table.
 
@@ -92,6 +98,11 @@ def client_criteria(
         Quantile of peers' current revenue used as estimated potential.
     new_product_line : str, optional
         Flags whether each client already buys it (``buys_new_line``).
+    money_digits : int, default 2
+        The currency's minor unit: sums are rounded to it before any rule, so
+        that a fully cancelled client nets 0, not -8.9e-16.
+    potential : dict, optional
+        Keyword arguments of :func:`estimate_potential` (wallet share, peers).
 
     Returns
     -------
@@ -133,6 +144,8 @@ def client_criteria(
     out = clients[attrs].merge(agg, on="client_id", how="left")
     for col in ("revenue", "cost", "invoices", "revenue_total", "n_product_lines"):
         out[col] = out[col].fillna(0)
+    for col in ("revenue", "cost", "revenue_total", "margin_total"):
+        out[col] = out[col].round(money_digits) + 0.0  # + 0.0: no negative zero
     if not has_cost:
         out["cost"] = np.nan
         out["margin_total"] = np.nan
@@ -140,7 +153,7 @@ def client_criteria(
     out["tenure_months"] = (end - out["first_purchase"].dt.normalize()).dt.days / 30.4375
     out["recency_days"] = (end - out["last_purchase"].dt.normalize()).dt.days
     out["frequency"] = out["invoices"] * 12 / lookback_months
-    out["margin"] = out["revenue"] - out["cost"]
+    out["margin"] = (out["revenue"] - out["cost"]).round(money_digits) + 0.0
     out["margin_pct"] = out["margin"] / out["revenue"].where(out["revenue"] > 0)
     out["avg_invoice"] = out["revenue"] / out["invoices"].where(out["invoices"] > 0)
     out["status"] = np.select(
@@ -151,7 +164,7 @@ def client_criteria(
     out.loc[out["size_band"] == "unknown", "smb"] = pd.NA
     if payments is not None and "invoice_id" in tx:
         out = out.merge(solvency(payments, tx, end), on="client_id", how="left")
-    out = estimate_potential(out, peer_quantile)
+    out = estimate_potential(out, peer_quantile, **(potential or {}))
     return out
 
 
@@ -183,42 +196,95 @@ def solvency(payments: pd.DataFrame, transactions: pd.DataFrame, as_of: pd.Times
     ).reset_index()
 
 
-def estimate_potential(criteria: pd.DataFrame, quantile: float = 0.75) -> pd.DataFrame:
-    """Potential annual revenue per client, and the headroom above current revenue.
+#: Where a client's potential comes from, strongest evidence first; ``unknown`` when nothing supports one.
+POTENTIAL_SOURCES = ("score", "size", "peers", "unknown")
+#: Attributes peers must share to stand for each other (never "all clients": that says nothing).
+PEER_LEVELS = (("industry", "size_band"), ("industry", "region"), ("industry",))
 
-    An analyst's ``potential_score`` wins where given. Otherwise the potential
-    is the ``quantile`` of current revenue among active peers of the same
-    industry and size band (falling back to industry, then to all active
-    clients, when a group has fewer than five), and never below the client's
-    own current revenue. ``potential_source`` says which was used, so the
-    report can flag estimates.
+
+def estimate_potential(
+    criteria: pd.DataFrame,
+    quantile: float = 0.75,
+    *,
+    wallet_share: float | None = 0.01,
+    wallet_share_by_industry: dict[str, float] | None = None,
+    spend_per_employee: float | None = None,
+    min_peers: int = MIN_PEERS,
+) -> pd.DataFrame:
+    """Potential annual revenue per client from evidence, and the headroom above current revenue.
+
+    Sources, in this order; the first that applies is recorded in ``potential_source``:
+
+    1. ``score``: the analyst's ``potential_score``;
+    2. ``size``: the client's own size times a share-of-wallet norm:
+       ``annual_revenue x wallet_share`` (per industry where
+       ``wallet_share_by_industry`` has it), else ``employees x spend_per_employee``
+       when that norm is set;
+    3. ``peers``: the ``quantile`` of current revenue of active clients that share
+       real attributes (industry and size band, industry and region, or industry),
+       when there are at least ``min_peers`` of them;
+    4. ``unknown``: nothing supports an estimate, so potential and headroom stay
+       empty (NaN). Never the revenue of "all clients", which would make the
+       potential axis say nothing.
+
+    A potential is never below the client's own current revenue.
+
+    Parameters
+    ----------
+    wallet_share : float or None, default 0.01
+        The share of a client's own annual revenue it could spend with the
+        company (an assumption, shown in the report); None turns the size
+        source off for annual revenue.
+    wallet_share_by_industry : dict, optional
+        Per-industry norms that replace ``wallet_share``.
+    spend_per_employee : float, optional
+        Yearly spend a client could place per employee; off by default (no
+        honest universal norm exists).
+    min_peers : int, default 5
+        Fewest peers whose revenue may stand for a client's potential.
     """
     out = criteria.copy()
     active = out.loc[out["status"] == "active"]
     out["potential"] = np.nan
-    out["potential_source"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    levels = [("industry", "size_band"), ("industry",), ("size_band",)]
-    for keys in levels:
-        if not all(k in out for k in keys):
+    out["potential_source"] = pd.Series("unknown", index=out.index, dtype="string")
+
+    def fill(values: pd.Series, source: str) -> None:
+        todo = out["potential"].isna() & values.notna()
+        out.loc[todo, "potential"] = values[todo]
+        out.loc[todo, "potential_source"] = source
+
+    if "potential_score" in out:
+        fill(out["potential_score"].astype(float), "score")
+    if "annual_revenue" in out and wallet_share is not None:
+        share = pd.Series(wallet_share, index=out.index, dtype=float)
+        if wallet_share_by_industry and "industry" in out:
+            share = out["industry"].map(wallet_share_by_industry).astype(float).fillna(wallet_share)
+        fill(out["annual_revenue"].astype(float) * share, "size")
+    if "employees" in out and spend_per_employee is not None:
+        fill(out["employees"].astype(float) * spend_per_employee, "size")
+    for keys in PEER_LEVELS:
+        if not all(k in out and out[k].notna().any() for k in keys):
             continue
-        grouped = active.groupby(list(keys), observed=True)["revenue"]
+        known = active.dropna(subset=list(keys))
+        if "size_band" in keys:
+            known = known.loc[known["size_band"] != "unknown"]
+        grouped = known.groupby(list(keys), observed=True)["revenue"]
         stats = pd.DataFrame({"n": grouped.count(), "peer": grouped.quantile(quantile)})
-        peers = stats.loc[stats["n"] >= MIN_PEERS, "peer"]
+        peers = stats.loc[stats["n"] >= min_peers, "peer"]
+        if peers.empty:
+            continue
         todo = out["potential"].isna()
         peer = out.loc[todo, list(keys)].merge(peers, left_on=list(keys), right_index=True, how="left")["peer"]
-        hit = peer.notna()
-        out.loc[peer.index[hit], "potential"] = peer[hit]
-        out.loc[peer.index[hit], "potential_source"] = "peers:" + "+".join(keys)
-    todo = out["potential"].isna()
-    out.loc[todo, "potential"] = active["revenue"].quantile(quantile) if len(active) else 0.0
-    out.loc[todo, "potential_source"] = "peers:all"
-    if "potential_score" in out and out["potential_score"].notna().any():
-        scored = out["potential_score"].notna()
-        out.loc[scored, "potential"] = out.loc[scored, "potential_score"]
-        out.loc[scored, "potential_source"] = "score"
-    out["potential"] = np.maximum(out["potential"], out["revenue"])
+        fill(peer.reindex(out.index), "peers")
+    out["potential"] = out["potential"].clip(lower=out["revenue"])  # stays NaN where unknown
     out["headroom"] = out["potential"] - out["revenue"]
     return out
+
+
+def potential_sources(criteria: pd.DataFrame) -> pd.DataFrame:
+    """How many clients' potential came from each source (all sources listed, zeros included)."""
+    counts = criteria["potential_source"].value_counts().reindex(list(POTENTIAL_SOURCES), fill_value=0)
+    return counts.rename("clients").rename_axis("source").reset_index()
 
 
 def status_counts(criteria: pd.DataFrame) -> pd.DataFrame:
@@ -239,8 +305,21 @@ def status_counts(criteria: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_step(run_dir, size_bands=(50, 250, 1000), peer_quantile: float = 0.75, lookback_months: int = 12) -> dict:
+def run_step(
+    run_dir,
+    size_bands=(50, 250, 1000),
+    peer_quantile: float = 0.75,
+    lookback_months: int = 12,
+    *,
+    min_peers: int = MIN_PEERS,
+    wallet_share: float | None = 0.01,
+    wallet_share_by_industry: dict | None = None,
+    spend_per_employee: float | None = None,
+    currency: str = "RUB",
+) -> dict:
     """Compute the criteria table from the canonical tables; save it."""
+    from babel.numbers import get_currency_precision
+
     from . import artifacts
 
     tables = {t: artifacts.load(run_dir, "intake", t, optional=True) for t in ("clients", "transactions", "payments")}
@@ -256,6 +335,13 @@ def run_step(run_dir, size_bands=(50, 250, 1000), peer_quantile: float = 0.75, l
         size_bands=list(size_bands),
         peer_quantile=peer_quantile,
         new_product_line=goal.get("new_product_line"),
+        money_digits=get_currency_precision(currency),
+        potential={
+            "min_peers": min_peers,
+            "wallet_share": wallet_share,
+            "wallet_share_by_industry": wallet_share_by_industry,
+            "spend_per_employee": spend_per_employee,
+        },
     )
     avail = availability({k: v for k, v in tables.items() if v is not None})
     counts = status_counts(table)
@@ -264,7 +350,27 @@ def run_step(run_dir, size_bands=(50, 250, 1000), peer_quantile: float = 0.75, l
         for r in avail.itertuples()
         if not r.available
     ]
-    if (table["potential_source"] != "score").any():
-        notes.append(artifacts.note("potential_estimated", quantile=peer_quantile))
-    artifacts.save(run_dir, "criteria", criteria=table, availability=avail, status_counts=counts, notes=notes)
-    return {"criteria": table, "availability": avail, "status_counts": counts, "notes": notes}
+    sources = potential_sources(table)
+    n = dict(zip(sources["source"], sources["clients"], strict=True))
+    if n["size"]:
+        notes.append(artifacts.note("potential_size", n=n["size"], share=wallet_share or 0))
+    if n["peers"]:
+        notes.append(artifacts.note("potential_peers", n=n["peers"], quantile=peer_quantile, min_peers=min_peers))
+    if n["unknown"]:
+        notes.append(artifacts.note("potential_unknown", n=n["unknown"]))
+    artifacts.save(
+        run_dir,
+        "criteria",
+        criteria=table,
+        availability=avail,
+        status_counts=counts,
+        potential_sources=sources,
+        notes=notes,
+    )
+    return {
+        "criteria": table,
+        "availability": avail,
+        "status_counts": counts,
+        "potential_sources": sources,
+        "notes": notes,
+    }

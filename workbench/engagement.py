@@ -34,7 +34,6 @@ from . import STEPS, artifacts
 from .config import EngagementConfig, dump_config, load_config, parse_config
 from .intake import Intake, analysis_period, load_tables
 from .paths import NOTEBOOKS, TEMPLATES
-from .report.i18n import Translator
 
 NOTEBOOK_FILES = {step: f"{i:02d}-{step}.ipynb" for i, step in enumerate(STEPS, start=1)}
 REPORT_NOTEBOOK = "07-report.ipynb"
@@ -86,6 +85,11 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "size_bands": list(c.criteria.size_bands),
             "peer_quantile": c.criteria.peer_quantile,
             "lookback_months": c.criteria.lookback_months,
+            "min_peers": c.criteria.min_peers,
+            "wallet_share": c.criteria.wallet_share,
+            "wallet_share_by_industry": dict(c.criteria.wallet_share_by_industry),
+            "spend_per_employee": c.criteria.spend_per_employee,
+            "currency": c.engagement.currency,
         }
     if step == "grouping":
         return {
@@ -121,6 +125,8 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "drop_lowest_tier": a.drop_lowest_tier,
             "automate_tiers": a.automate_tiers,
             "dedicated_hunters": a.dedicated_hunters,
+            "currency": c.engagement.currency,
+            "economics": a.economics.model_dump(exclude_defaults=False),
         }
     if step == "report":
         e = c.engagement
@@ -211,7 +217,7 @@ def save_intake(run_dir: Path, config: EngagementConfig, intake: Intake) -> None
         filtered=intake.filtered,
         formats=intake.formats_table(),
     )
-    intake.rejected.to_csv(run_dir / "rejected.csv", index=False)
+    artifacts.write_csv(intake.rejected, run_dir / "rejected.csv")
 
 
 def run(
@@ -331,10 +337,16 @@ def execute_step(
 def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
     """Render the executed report notebook to HTML (and PDF); close the manifest."""
     from .report import render as report
+    from .report import summary
 
-    title = config.engagement.title or Translator(config.engagement.language)("cover.title")
+    t = summary.run_translator(run_dir, config.engagement.language, config.engagement.currency)
+    _write_json(run_dir / "summary.json", {"company": config.engagement.company, **summary.build(run_dir, t)})
+    title = config.engagement.title or t("cover.title")
     html = report.render_html(
-        run_dir / "notebooks" / REPORT_NOTEBOOK, run_dir / "report.html", title=f"{config.engagement.company} — {title}"
+        run_dir / "notebooks" / REPORT_NOTEBOOK,
+        run_dir / "report.html",
+        title=f"{config.engagement.company} — {title}",
+        language=config.engagement.language,
     )
     pdf_path = run_dir / "report.pdf"
     if pdf:

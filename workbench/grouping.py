@@ -22,6 +22,12 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
 ABCDE = ("A", "B", "C", "D", "E")
+#: C and D merged: low profitability where potential is unknown (no evidence tells C from D).
+CD = "CD"
+#: Display order of the ABCDE classes, the merged one included.
+ABCDE_ORDER = ("A", "B", "C", "D", CD, "E")
+#: Fewest share of a group's active clients with a known potential for the potential split to be made.
+MIN_KNOWN_POTENTIAL = 0.5
 SPECIAL_SEGMENTS = ("lost", "potential")
 
 
@@ -119,29 +125,56 @@ def segment_abcde(
     so a group of fewer than ``min_group`` active clients is classified with
     the thresholds of the whole active base.
 
+    Potential splits A from B and C from D only where it is known (from a
+    score, the client's size or real peers, see ``criteria.estimate_potential``);
+    it is never invented. In a group where fewer than half the active clients
+    have a known potential, the split is not made: A is the top profit quantile,
+    B the rest of the upper half, and the lower half is one class ``CD`` (low
+    profitability, potential unknown). Elsewhere a client of unknown potential
+    goes to B (upper half) or CD (lower half).
+
     Returns
     -------
     labels : Series
         Indexed like ``criteria``; NaN for clients that are not active.
     info : dict
         ``profit_basis`` (margin or revenue), ``within`` (the column used or
-        None), ``pooled`` (the small groups) and ``thresholds`` per group.
+        None), ``pooled`` (the small groups), ``thresholds`` per group and
+        ``potential_split`` per group (False where it could not be made).
     """
     basis = "margin" if criteria["margin"].notna().any() else "revenue"
     active = criteria.loc[criteria["status"] == "active"]
     use_within = within if within and within in criteria and criteria[within].notna().any() else None
     key = active[use_within].fillna("—").astype(str) if use_within else pd.Series("all", index=active.index)
-    whole = ABCDEClassifier(top_profit_quantile, high_quantile).fit(active[[basis, "potential"]].to_numpy(dtype=float))
+    whole = _fit_abcde(active, basis, top_profit_quantile, high_quantile)
     labels = pd.Series(np.nan, index=criteria.index, dtype=object)
-    thresholds, pooled = {}, []
+    thresholds, pooled, split = {}, [], {}
     for name, part in active.groupby(key):
-        X = part[[basis, "potential"]].to_numpy(dtype=float)
         if len(part) < min_group and len(part) < len(active):
             model = whole
             pooled.append(str(name))
         else:
-            model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
-        labels.loc[part.index] = model.classes_[model.predict(X)]
+            model = _fit_abcde(part, basis, top_profit_quantile, high_quantile)
+        known = part["potential"].notna()
+        profit = part[basis].to_numpy(dtype=float)
+        if known.mean() >= MIN_KNOWN_POTENTIAL and np.isfinite(model.high_potential_):
+            X = np.column_stack([profit, part["potential"].fillna(-1e300).to_numpy(dtype=float)])
+            classes = pd.Series(model.classes_[model.predict(X)], index=part.index)
+            # Unknown potential: no claim of high or low potential, so B above the median, CD below.
+            upper = profit >= model.high_profit_
+            unknown = ~known.to_numpy() & (profit >= 0)
+            classes[unknown & upper] = "B"
+            classes[unknown & ~upper] = CD
+            split[str(name)] = True
+        else:
+            classes = pd.Series(
+                np.select(
+                    [profit < 0, profit >= model.top_profit_, profit >= model.high_profit_], ["E", "A", "B"], default=CD
+                ),
+                index=part.index,
+            )
+            split[str(name)] = False
+        labels.loc[part.index] = classes.to_numpy(dtype=object)
         thresholds[str(name)] = {
             "top_profit": model.top_profit_,
             "high_profit": model.high_profit_,
@@ -154,7 +187,26 @@ def segment_abcde(
         "pooled": pooled,
         "min_group": min_group,
         "thresholds": thresholds,
+        "potential_split": split,
     }
+
+
+def _fit_abcde(part: pd.DataFrame, basis: str, top_profit_quantile: float, high_quantile: float) -> ABCDEClassifier:
+    """The classifier fitted on a group; the potential threshold from clients whose potential is known."""
+    known = part["potential"].notna()
+    if known.any():
+        X = part.loc[known, [basis, "potential"]].to_numpy(dtype=float)
+        model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
+        profit = part[basis].to_numpy(dtype=float)
+        base = profit >= 0 if (profit >= 0).any() else np.ones_like(profit, dtype=bool)
+        # Profit thresholds from the whole group, known potential or not.
+        model.top_profit_ = float(np.quantile(profit[base], top_profit_quantile))
+        model.high_profit_ = float(np.quantile(profit[base], high_quantile))
+        return model
+    X = np.column_stack([part[basis].to_numpy(dtype=float), np.zeros(len(part))])
+    model = ABCDEClassifier(top_profit_quantile, high_quantile).fit(X)
+    model.high_potential_ = float("nan")  # nothing to split potential by
+    return model
 
 
 def segment_kmeans(
@@ -218,7 +270,7 @@ def segment(criteria: pd.DataFrame, method: str = "abcde", **params) -> tuple[pd
     """
     if method == "abcde":
         labels, info = segment_abcde(criteria, **params)
-        order = list(ABCDE)
+        order = list(ABCDE_ORDER)
     elif method == "kmeans":
         labels, info = segment_kmeans(criteria, **params)
         order = sorted(labels.dropna().unique(), key=lambda s: int(s[1:]))
@@ -264,6 +316,9 @@ def run_step(
         notes.append(artifacts.note("abcde_revenue_based"))
     if info.get("pooled"):
         notes.append(artifacts.note("abcde_pooled", groups=", ".join(info["pooled"]), min_group=info["min_group"]))
+    no_split = sorted(g for g, made in info.get("potential_split", {}).items() if not made)
+    if no_split:
+        notes.append(artifacts.note("abcde_no_potential_split", groups=", ".join(no_split)))
     if info.get("dropped_features"):
         notes.append(artifacts.note("kmeans_dropped", features=", ".join(info["dropped_features"])))
     info["notes"] = notes

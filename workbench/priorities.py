@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 KEY_ACCOUNT_FLAGS = ("key", "critical", "mono")
+#: How much of a client's headroom counts, by the evidence behind its potential (an assumption,
+#: shown in the report): an analyst's score fully, the client's own size three quarters, peers half.
+EVIDENCE_WEIGHTS = {"score": 1.0, "size": 0.75, "behaviour": 0.5, "peers": 0.5, "unknown": 0.0}
 
 
 def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
@@ -37,9 +40,11 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
     """
     df = criteria.merge(segments, on="client_id", how="inner", validate="one_to_one")
     existing = df["status"] != "potential"
+    evidence = df.get("potential_source", pd.Series("score", index=df.index)).map(EVIDENCE_WEIGHTS).fillna(0.0)
     df = df.assign(
         no_new_line=existing & ~df["buys_new_line"],
         smb_flag=df["smb"].fillna(False).astype(bool),
+        headroom_weighted=df["headroom"] * evidence,
     )
     g = df.groupby("segment", sort=False)
     cards = pd.DataFrame(
@@ -49,7 +54,8 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
             "margin": g["margin"].sum(min_count=1),
             "invoices": g["invoices"].sum(),
             "frequency": g["frequency"].mean(),
-            "headroom": g["headroom"].sum(),
+            # Headroom counts in proportion to its evidence; a segment of unknown potential has none to show.
+            "headroom": g["headroom_weighted"].sum(min_count=1),
             "no_new_line": g["no_new_line"].sum(),
             "smb": g["smb_flag"].sum(),
             "revenue_total": g["revenue_total"].sum(),
@@ -93,13 +99,8 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
         ``cards`` with ``score``, ``rank`` (1 = best) and ``tier``, sorted by rank.
     """
     out = cards.copy()
-    score = pd.Series(0.0, index=out.index)
-    for metric, weight in weights.items():
-        values = out[metric].astype(float).clip(lower=0).fillna(0)
-        top = values.max()
-        if top > 0:
-            score += weight * values / top
-    out["score"] = score
+    contributions = score_contributions(out, weights)
+    out["score"] = contributions.sum(axis=1)
     # A segment that loses money (negative margin; negative revenue without cost) ranks after every
     # profitable one, whatever its headroom: the method's "clients that cost money".
     margin = out["margin"] if "margin" in out else pd.Series(np.nan, index=out.index)
@@ -110,6 +111,107 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
     n = len(out)
     out["tier"] = (np.arange(n) * min(n_tiers, n) // n + 1) if n else []
     return out
+
+
+def score_contributions(cards: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
+    """Each metric's part of each segment's score: weight x metric / the best segment's metric.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``cards``, one column per weighted metric; rows sum to the score.
+    """
+    parts = {}
+    for metric, weight in weights.items():
+        values = cards[metric].astype(float).clip(lower=0).fillna(0)
+        top = values.max()
+        parts[metric] = weight * values / top if top > 0 else values * 0.0
+    return pd.DataFrame(parts, index=cards.index)
+
+
+#: The segment each goal's own sentence puts first: the property a ranking must satisfy.
+GOAL_LEADS = {
+    # "grow margin with key clients": the segment holding the largest share of margin (revenue without cost).
+    "grow_margin_key_clients": "margin_share",
+    # "sell a new line to existing clients": most active clients not yet buying the line.
+    "cross_sell_new_line": "new_line_gap",
+    # "acquire small and mid-size clients": the potential (never-bought) clients with most SMB.
+    "acquire_smb": "smb_share",
+}
+
+
+def goal_lead(ranked: pd.DataFrame, goal_name: str, n_tiers: int = 4) -> tuple[pd.DataFrame, dict | None]:
+    """Make the ranking satisfy the goal's own sentence; say what moved and why.
+
+    A weighted score can put a segment first on the strength of a metric the
+    goal does not name (margin %, or headroom in a small segment). Each
+    catalogue goal names the segment that must lead (:data:`GOAL_LEADS`); if
+    the score ranked another first, the lead segment is moved to rank 1, tiers
+    are cut again, and the returned record names both segments and the
+    metrics that had put the other ahead. For ``acquire_smb`` the lead is the
+    never-bought ``potential`` segment when it exists. A segment that loses
+    money never leads.
+
+    ``ranked`` must be in rank order with a fresh index (as
+    :func:`priority_scores` returns it).
+
+    Returns
+    -------
+    ranked : DataFrame
+    moved : dict or None
+        ``goal, lead, lead_rank, was_first, metric`` when the order changed.
+    """
+    metric = GOAL_LEADS.get(goal_name)
+    if metric is None or ranked.empty:
+        return ranked, None
+    values = ranked[metric] if metric in ranked else pd.Series(np.nan, index=ranked.index)
+    if metric == "margin_share" and values.isna().all():
+        metric, values = "revenue_share", ranked["revenue_share"]
+    loses = ranked["margin"].fillna(ranked["revenue"]) < 0 if "margin" in ranked else ranked["revenue"] < 0
+    candidates = values.where(~loses)
+    if goal_name == "acquire_smb" and (ranked["segment"] == "potential").any():
+        lead = int(np.flatnonzero(ranked["segment"].to_numpy() == "potential")[0])
+    elif candidates.notna().any() and candidates.max() > 0:
+        lead = int(np.nanargmax(candidates.to_numpy(dtype=float)))
+    else:
+        return ranked, None
+    if lead == 0:
+        return ranked, None
+    moved = {
+        "goal": goal_name,
+        "lead": str(ranked["segment"].iloc[lead]),
+        "lead_rank": lead + 1,
+        "was_first": str(ranked.iloc[0]["segment"]),
+        "metric": metric,
+    }
+    order = [lead] + [i for i in range(len(ranked)) if i != lead]
+    out = ranked.iloc[order].reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    n = len(out)
+    out["tier"] = np.arange(n) * min(n_tiers, n) // n + 1
+    return out, moved
+
+
+def sensitivity(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int = 4, step: float = 0.2) -> list[dict]:
+    """Tier changes when one weight moves by ``step`` (±20 %), to show how robust the order is.
+
+    Returns
+    -------
+    list of dict
+        One entry per (metric, direction) that changes a tier: ``metric``,
+        ``change`` (+0.2 or -0.2) and ``moves`` (segment: (tier before, tier after)).
+    """
+    base = priority_scores(cards, weights, n_tiers).set_index("segment")["tier"]
+    changes = []
+    for metric in weights:
+        for change in (step, -step):
+            moved = {**weights, metric: weights[metric] * (1 + change)}
+            total = sum(moved.values())
+            tiers = priority_scores(cards, {k: v / total for k, v in moved.items()}, n_tiers).set_index("segment")
+            diff = {s: (int(base[s]), int(tiers.loc[s, "tier"])) for s in base.index if tiers.loc[s, "tier"] != base[s]}
+            if diff:
+                changes.append({"metric": metric, "change": change, "moves": diff})
+    return changes
 
 
 #: What a goal metric falls back to when the data cannot give it (None: dropped).
@@ -193,6 +295,9 @@ def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70
     cards = segment_cards(criteria, segments, info["segment_order"])
     weights, changes = adapt_weights(goal["weights"], cards)
     ranked = priority_scores(cards, weights, n_tiers)
+    ranked, moved = goal_lead(ranked, goal["name"], n_tiers)
+    contributions = score_contributions(ranked, weights).assign(segment=ranked["segment"])
+    shifts = sensitivity(cards, weights, n_tiers)
     flagged, basis = key_accounts(criteria, tuple(key_account_thresholds))
     flagged = flagged.merge(segments, on="client_id", how="left")
     divisions = division_shares(criteria, segments)
@@ -209,7 +314,10 @@ def run_step(run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70
     saved = {
         "priorities": ranked,
         "key_accounts": flagged,
+        "contributions": contributions,
         "meta": {
+            "goal_lead": moved,
+            "sensitivity": shifts,
             "key_account_basis": basis,
             "notes": notes,
             "thresholds": list(key_account_thresholds),

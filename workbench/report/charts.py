@@ -20,6 +20,7 @@ SEGMENT_COLORS = {
     "B": "#9ccc65",
     "C": "#fbc02d",
     "D": "#fb8c00",
+    "CD": "#fdd835",
     "E": "#c62828",
     "lost": "#757575",
     "potential": "#1e88e5",

@@ -7,11 +7,13 @@ numbers, money, percentages and dates are formatted for the locale.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 
 import yaml
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 from ..paths import LOCALES
 
@@ -94,8 +96,18 @@ class Translator:
         """An amount with the currency sign, written for the locale."""
         if _missing(value):
             return "–"
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "\u00a0¤"
-        return format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
+        # The locale's own pattern (English £8,021,266, Russian 8 021 266 ₽), with the decimals asked for.
+        pattern = Locale.parse(self.locale).currency_formats["standard"].pattern.split(";")[0]
+        pattern = re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), pattern)
+        text = format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
+        return re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text)  # a code, not a sign, is spaced: RUB 1,500
+
+    def money_round(self, value) -> str:
+        """Money rounded for a sentence, with its unit and currency: £8.0M, 8,0 млн ₽."""
+        if _missing(value):
+            return "–"
+        text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
+        return re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text)  # RUB 1.4bn, not RUB1.4bn
 
     def money_short(self, value, digits: int | None = 1) -> str:
         """Money in thousands, millions or billions, for charts and dense tables.
@@ -116,9 +128,10 @@ class Translator:
         """A share (0.25) as a percentage for the locale."""
         if _missing(value):
             return "–"
-        return format_percent(
-            value, format="#,##0" + ("." + "0" * digits if digits else "") + "\u00a0%", locale=self.locale
-        )
+        # The locale's own pattern: English 73%, Russian 73 %.
+        pattern = Locale.parse(self.locale).percent_formats[None].pattern.split(";")[0]
+        pattern = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
+        return format_percent(value, format=pattern, locale=self.locale)
 
     def date(self, value) -> str:
         """A date written out for the locale (1 November 2025 / 1 ноября 2025 г.)."""

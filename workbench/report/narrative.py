@@ -17,8 +17,7 @@ import pandas as pd
 
 from .. import STEPS, artifacts
 from .. import goal as goal_diagnostics
-from . import charts
-from .i18n import Translator
+from . import charts, summary
 
 
 class ClientReport:
@@ -48,7 +47,7 @@ class ClientReport:
         sink: Callable | None = None,
     ):
         self.run_dir = Path(run_dir)
-        self.t = Translator(language, currency)
+        self.t = summary.run_translator(self.run_dir, language, currency)
         self.company, self.title, self.consultant = company, title, consultant
         self._sink = sink
 
@@ -163,22 +162,20 @@ class ClientReport:
 
     # ------------------------------------------------------------------ sections
     def cover(self) -> None:
-        """Page 1: title, period, contents and the findings."""
-        """Title, period, and the key findings in a few lines."""
+        """Page 1: title, period, the findings and decisions, contents."""
         t = self.t
         period = self.load("intake", "period")
         conc = self.load("goal", "concentration")
         counts = self.load("criteria", "status_counts").set_index("status")
-        ranked = self.load("priorities", "priorities")
-        fte = self.load("allocation", "fte")
         self.emit(f'<h1 class="wb-title">{html.escape(self.title or t("cover.title"))}</h1>')
         self.emit(f'<p class="wb-subtitle">{html.escape(self.company)}</p>')
         self.text("cover.period", start=t.date(pd.Timestamp(period["start"])), end=t.date(pd.Timestamp(period["end"])))
         if self.consultant:
             self.text("cover.consultant", name=self.consultant)
+        self.emit(f"<h3>{html.escape(t('cover.decisions'))}</h3>")
+        self.bullets(summary.build(self.run_dir, t)["decisions"])
         self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
-        top_tier = ranked.loc[ranked["tier"] == 1, "segment"]
-        gaps = fte.loc[fte["gap"] < -0.05]
+        sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
             t(
                 "cover.f_base",
@@ -186,32 +183,15 @@ class ClientReport:
                 lost=t.number(counts.loc["lost", "clients"]),
                 potential=t.number(counts.loc["potential", "clients"]),
             ),
-            t("cover.f_revenue", revenue=t.money(conc["revenue"])),
             t("cover.f_pareto", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"])),
-            t("cover.f_priority", segments=", ".join(t.label("segments", s) for s in top_tier)),
+            t(
+                "cover.f_potential",
+                score=t.number(sources.get("score", 0)),
+                size=t.number(sources.get("size", 0)),
+                peers=t.number(sources.get("peers", 0)),
+                unknown=t.number(sources.get("unknown", 0)),
+            ),
         ]
-        if fte["fte_available"].notna().any():
-            if len(gaps):
-                findings.append(
-                    t(
-                        "cover.f_gap",
-                        roles=", ".join(
-                            f"{t.label('roles', r.role)} — {t.number(-r.gap, 1)}" for r in gaps.itertuples()
-                        ),
-                    )
-                )
-            else:
-                findings.append(t("cover.f_no_gap"))
-        call_plan = self.load("allocation", "call_plan", optional=True)
-        if call_plan is not None:
-            worked = call_plan.loc[call_plan["action"] == "work"]
-            findings.append(
-                t(
-                    "cover.f_call_plan",
-                    named=t.number(worked["manager_id"].notna().sum()),
-                    waiting=t.number(worked["manager_id"].isna().sum()),
-                )
-            )
         self.bullets(findings)
         self.text("cover.method")
         items = "".join(f'<li><a href="#step-{step}">{html.escape(t(f"{step}.title"))}</a></li>' for step in STEPS)
@@ -278,6 +258,12 @@ class ClientReport:
                 ("how", "criteria.col_how", "text"),
             ],
         )
+        sources = self.load("criteria", "potential_sources")
+        self.subheading("criteria.potential_title")
+        self.table(
+            sources,
+            [("source", "criteria.col_source", "label:potential_source"), ("clients", "common.clients", "int")],
+        )
         counts = self.load("criteria", "status_counts")
         self.subheading("criteria.status_title")
         self.text("criteria.status_rule")
@@ -334,7 +320,8 @@ class ClientReport:
             self.text("grouping.abcde_intro", basis=t.label("basis", info["profit_basis"]))
             if info.get("within"):
                 self.text("grouping.within", column=t.label("columns", info["within"]))
-            rows = pd.DataFrame({"segment": list("ABCDE")})
+            present = [s for s in info["segment_order"] if s in ("A", "B", "C", "D", "CD", "E")]
+            rows = pd.DataFrame({"segment": present})
             rows["rule"] = [t(f"segments_rule.{s}") for s in rows["segment"]]
             self.table(rows, [("segment", "grouping.col_segment", "text"), ("rule", "grouping.col_rule", "text")])
         else:
@@ -398,7 +385,7 @@ class ClientReport:
                 ("rank", "priorities.col_rank", "int"),
                 ("segment", "grouping.col_segment", "label:segments"),
                 ("tier", "priorities.col_tier", "int"),
-                ("score", "priorities.col_score", "number1"),
+                ("score", "priorities.col_score", "number2"),
                 ("clients", "common.clients", "int"),
                 ("revenue_share", "common.revenue_share", "pct"),
                 ("margin_share", "common.margin_share", "pct"),
@@ -407,6 +394,41 @@ class ClientReport:
                 ("frequency", "priorities.col_frequency", "number1"),
             ],
         )
+        lead = meta.get("goal_lead")
+        if lead:
+            self.text(
+                "priorities.goal_lead",
+                lead=t.label("segments", lead["lead"]),
+                was=t.label("segments", lead["was_first"]),
+                metric=t.label("metrics", lead["metric"]),
+            )
+        parts = self.load("priorities", "contributions", optional=True)
+        if parts is not None:
+            metrics = [c for c in parts.columns if c != "segment"]
+            self.text("priorities.contrib_intro")
+            self.table(
+                parts,
+                [("segment", "grouping.col_segment", "label:segments")]
+                + [(m, "=" + t.label("metrics", m), "number2") for m in metrics],
+            )
+        shifts = meta.get("sensitivity") or []
+        if shifts:
+            self.text("priorities.sensitivity_intro")
+            self.bullets(
+                [
+                    t(
+                        "priorities.sensitivity_up" if s["change"] > 0 else "priorities.sensitivity_down",
+                        metric=t.label("metrics", s["metric"]),
+                        moves=", ".join(
+                            t("priorities.sensitivity_move", segment=t.label("segments", seg), before=b, after=a)
+                            for seg, (b, a) in s["moves"].items()
+                        ),
+                    )
+                    for s in shifts
+                ]
+            )
+        else:
+            self.text("priorities.sensitivity_none")
         self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
         self.subheading("priorities.key_title")
         flagged = self.load("priorities", "key_accounts")
@@ -447,6 +469,13 @@ class ClientReport:
         self.heading("playbooks")
         self.text("playbooks.intro")
         table = self.load("playbooks", "playbooks")
+        plan = self.load("allocation", "plan").set_index("segment")
+        # One plan: the frequency and the worker are the allocation's, not the template's.
+        table = table.assign(
+            contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
+            role=table["segment"].map(plan["worked_by"]).fillna("none"),
+            action=table["segment"].map(plan["action"]).fillna("stop"),
+        )
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
         for row in table.itertuples():
             heading = (
@@ -457,7 +486,11 @@ class ClientReport:
             for f in fields:
                 v = getattr(row, f)
                 if f == "contacts_per_year":
-                    v = t("playbooks.frequency", n=t.decimal(v), hours=t.decimal(row.hours_per_contact))
+                    v = (
+                        t("playbooks.frequency", n=t.decimal(v), hours=t.decimal(row.hours_per_contact))
+                        if row.action == "work"
+                        else t(f"playbooks.no_contact_{row.action}")
+                    )
                 elif f == "role":
                     v = t.label("roles", v)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
@@ -468,7 +501,7 @@ class ClientReport:
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
 
     def allocation(self) -> None:
-        """Chapter 6: workload, FTE by role, the team comparison and the call plan."""
+        """Chapter 6: the plan that pays, its assumptions, the team's position and who works whom."""
         t = self.t
         self.heading("allocation")
         settings = self.load("allocation", "settings")
@@ -481,13 +514,51 @@ class ClientReport:
                 ("tier", "priorities.col_tier", "int"),
                 ("clients", "common.clients", "int"),
                 ("action", "allocation.col_action", "label:actions"),
-                ("role", "allocation.col_role", "label:roles"),
+                ("worked_by", "allocation.col_role", "label:roles"),
+                ("playbook_contacts", "allocation.col_playbook_contacts", "number"),
                 ("contacts_per_year", "allocation.col_contacts", "number"),
-                ("hours_per_contact", "allocation.col_hours_per_contact", "number2"),
                 ("hours", "allocation.col_hours", "number"),
                 ("fte", "allocation.col_fte", "number1"),
             ],
         )
+        over = self.load("allocation", "break_even")
+        self.subheading("allocation.economics_title")
+        rates = ", ".join(
+            f"{t.label('roles', r)} {t.money(v)}"
+            for r, v in settings["cost_per_hour"].items()
+            if r in set(plan["role"]) | {"key_account_manager"}
+        )
+        assumptions = [
+            t("allocation.a_cost", rates=rates),
+            t(
+                "allocation.a_response",
+                share=t.pct(settings["response_share"], 0),
+                half=t.decimal(settings["half_contacts"]),
+            ),
+            t(
+                "allocation.a_new",
+                winback=t.pct(settings["winback_share"], 0),
+                conversion=t.pct(settings["conversion_rate"], 0),
+                years=t.decimal(settings["new_client_years"]),
+            ),
+            t("allocation.a_break_even", share=t.pct(settings["max_cost_share"], 0)),
+            t("allocation.a_stand_in", eff=t.pct(settings["stand_in_efficiency"], 0)),
+        ]
+        if settings.get("margin_assumed"):
+            assumptions.insert(0, t("allocation.a_margin", pct=t.pct(settings["assumed_margin_pct"], 0)))
+        self.bullets(assumptions)
+        if len(over):
+            self.text("allocation.break_even_intro", share=t.pct(settings["max_cost_share"], 0))
+            self.table(
+                over,
+                [
+                    ("segment", "grouping.col_segment", "label:segments"),
+                    ("contacts_per_year", "allocation.col_playbook_contacts", "number"),
+                    ("cost", "allocation.col_cost", "money"),
+                    ("margin_base", "allocation.col_margin_base", "money"),
+                    ("cost_share", "allocation.col_cost_share", "pct"),
+                ],
+            )
         self.subheading("allocation.rules_title")
         rules = []
         for r in self.load("allocation", "rules"):
@@ -505,38 +576,42 @@ class ClientReport:
             )
         self.bullets(rules)
         fte = self.load("allocation", "fte")
+        fte = fte.loc[(fte["fte_needed"] > 0.005) | (fte["fte_available"].fillna(0) > 0)]
         self.subheading("allocation.fte_title")
         cols = [("role", "allocation.col_role", "label:roles"), ("fte_needed", "allocation.col_needed", "number1")]
         if fte["fte_available"].notna().any():
-            cols += [("fte_available", "allocation.col_available", "number1"), ("gap", "allocation.col_gap", "number1")]
+            cols += [
+                ("fte_available", "allocation.col_available", "number1"),
+                ("fte_used", "allocation.col_used", "number1"),
+                ("fte_idle", "allocation.col_idle", "number1"),
+                ("marginal_value", "allocation.col_marginal", "money"),
+                ("recommendation", "allocation.col_recommendation", "label:recommendations"),
+            ]
+            self.text("allocation.fte_intro")
         self.table(fte, cols)
         self.figure(charts.fte(fte, t))
-        seq = self.load("allocation", "sequence")
-        if seq["coverage"].notna().any():
-            self.subheading("allocation.sequence_title")
-            self.text("allocation.sequence_intro")
-            self.table(
-                seq,
-                [
-                    ("segment", "grouping.col_segment", "label:segments"),
-                    ("role", "allocation.col_role", "label:roles"),
-                    ("fte", "allocation.col_fte", "number1"),
-                    ("cumulative_fte", "allocation.col_cumulative", "number1"),
-                    ("available_fte", "allocation.col_available", "number1"),
-                    ("coverage", "allocation.col_coverage", "pct"),
-                ],
-            )
         load = self.load("allocation", "load", optional=True)
         if load is not None:
             plan = self.load("allocation", "call_plan")
             counts = plan["status"].value_counts()
+            quality = self.load("allocation", "quality")
             self.subheading("allocation.assign_title")
             self.text(
                 "allocation.assign_intro",
                 kept=t.number(counts.get("kept", 0)),
                 assigned=t.number(counts.get("assigned", 0)),
+                stand_in=t.number(counts.get("stand_in", 0)),
                 unassigned=t.number(counts.get("unassigned", 0)),
             )
+            if quality.get("continuity") is not None:
+                self.text(
+                    "allocation.quality",
+                    continuity=t.pct(quality["continuity"], 0),
+                    low=t.pct(quality["utilisation_min"], 0),
+                    high=t.pct(quality["utilisation_max"], 0),
+                )
+            if quality.get("over_capacity"):
+                self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
             sellers = load.loc[load["role"] != "head_of_sales"]
             self.table(
                 sellers,

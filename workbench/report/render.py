@@ -40,7 +40,7 @@ __all__ = [
 # --------------------------------------------------------------------- HTML
 
 
-def render_html(notebook_path, html_path, title: str | None = None) -> Path:
+def render_html(notebook_path, html_path, title: str | None = None, language: str | None = None) -> Path:
     """Render an executed notebook as the self-contained client HTML report.
 
     Parameters
@@ -52,6 +52,8 @@ def render_html(notebook_path, html_path, title: str | None = None) -> Path:
     title : str, optional
         Page ``<title>`` (and PDF title). Defaults to the notebook metadata
         ``title`` when set, else the notebook's file name without suffix.
+    language : str, optional
+        The report's language, set as the page's ``lang`` (hyphenation, screen readers).
 
     Returns
     -------
@@ -85,6 +87,8 @@ def render_html(notebook_path, html_path, title: str | None = None) -> Path:
     nb = nbformat.read(notebook_path, as_version=4)
     if title:
         nb.metadata["title"] = title
+    if language:
+        nb.metadata["language_code"] = language
 
     exporter = HTMLExporter(
         template_name=TEMPLATE_NAME,

@@ -1,0 +1,106 @@
+"""Step 6 — the economics of the plan: break-even, the optimiser, stand-ins, the value of one more FTE."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.allocation import Assumptions, apply_solution, break_even, marginal_fte_value, optimise, options
+
+COST = {"key_account_manager": 100.0, "farmer": 50.0, "hunter": 50.0, "closer": 50.0, "head_of_sales": 150.0}
+
+
+def _plan(rows):
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "segment",
+            "tier",
+            "clients",
+            "key_accounts",
+            "action",
+            "role",
+            "contacts_per_year",
+            "hours_per_contact",
+        ],
+    )
+
+
+def test_a_segment_whose_contacts_cost_more_than_its_margin_is_automated():
+    # D: 100 clients x 12 contacts x 1 h x 50 = 60,000 a year against a margin of 20,000 (300 %).
+    # At 1 contact a year: 5,000 (25 %, affordable) but brings 20,000 x .2 x (1 - .5 ** .5) = 1,172: a loss.
+    # So no manual contact pays: automation. A (margin 1,000,000) keeps 12 contacts: 10 x 12 x 1 x 50 = 6,000.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 12))
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 12, 1.0), ("D", 3, 100, 0, "work", "farmer", 12, 1.0)])
+    opts = options(plan, pd.Series({"A": 1_000_000.0, "D": 20_000.0}), a)
+    d = opts.loc[opts["segment"] == "D"].set_index("contacts_per_year")
+    assert d.loc[12.0, "cost"] == 60_000 and d.loc[12.0, "cost_share"] == pytest.approx(3.0)
+    assert not d.loc[12.0, "affordable"] and d.loc[1.0, "affordable"]
+    assert d.loc[1.0, "value"] == pytest.approx(20_000 * 0.2 * (1 - 0.5**0.5))
+    shown = break_even(opts, plan)
+    assert shown.to_dict("records") == [
+        {
+            "segment": "D",
+            "contacts_per_year": 12.0,
+            "cost": 60_000.0,
+            "margin_base": pytest.approx(20_000.0),
+            "cost_share": pytest.approx(3.0),
+        }
+    ]
+    final = apply_solution(plan, optimise(opts, None, a), 1000).set_index("segment")
+    assert final.loc["D", "action"] == "automate" and final.loc["D", "hours"] == 0
+    assert final.loc["A", "contacts_per_year"] == 12 and final.loc["A", "hours"] == 120
+
+
+def test_optimiser_splits_scarce_hours_as_worked_out_by_hand():
+    # One farmer with 100 h. A: 10 clients x 1 h, margin 100,000; B: 10 clients x 1 h, margin 60,000.
+    # Options 0, 2, 4 contacts (20 or 40 h each); response .2 x (1 - .5 ** (f / 2)): .1 at 2, .15 at 4.
+    #   A4 = 15,000 - 2,000 = 13,000   A2 = 10,000 - 1,000 = 9,000
+    #   B4 =  9,000 - 2,000 =  7,000   B2 =  6,000 - 1,000 = 5,000
+    # 100 h allow A4 + B4 (80 h) = 20,000. With 50 h: A4 + nothing (40 h) = 13,000 or A2 + B2 (40 h) = 14,000,
+    # or A4 + ... B2 needs 20 more (60 h): no. So A2 + B2.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 2, 4))
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 4, 1.0), ("B", 2, 10, 0, "work", "farmer", 4, 1.0)])
+    opts = options(plan, pd.Series({"A": 100_000.0, "B": 60_000.0}), a)
+    roomy = optimise(opts, {"farmer": 100.0}, a)
+    assert roomy.objective == pytest.approx(20_000)
+    assert dict(zip(roomy.choice["segment"], roomy.choice["contacts_per_year"], strict=True)) == {"A": 4, "B": 4}
+    tight = optimise(opts, {"farmer": 50.0}, a)
+    assert tight.objective == pytest.approx(14_000)
+    assert dict(zip(tight.choice["segment"], tight.choice["contacts_per_year"], strict=True)) == {"A": 2, "B": 2}
+    # One more farmer (1,000 h) lifts the tight plan to 20,000: worth 6,000 a year.
+    gains = marginal_fte_value(opts, {"farmer": 50.0}, a)
+    assert gains["farmer"] == pytest.approx(6_000)
+
+
+def test_idle_key_account_managers_stand_in_for_missing_farmers_before_anyone_waits():
+    # No farmer at all; a KAM with 1,000 h. A (farmer's segment) needs 10 x 4 x 1 = 40 h, 50 h for a stand-in at .8.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 4))
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 4, 1.0)])
+    opts = options(plan, pd.Series({"A": 100_000.0}), a)
+    solution = optimise(opts, {"key_account_manager": 1000.0}, a)
+    row = solution.choice.iloc[0]
+    assert (row["worked_by"], row["contacts_per_year"], row["role_hours"]) == ("key_account_manager", 4, 50)
+    assert solution.hours_by_role == {"key_account_manager": 50}
+
+
+def test_a_team_larger_than_the_work_leaves_nobody_waiting_and_states_the_surplus():
+    from workbench.allocation import team_position
+    from workbench.allocation.workload import fte_by_role
+
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 4))
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 4, 1.0)])
+    opts = options(plan, pd.Series({"A": 100_000.0}), a)
+    capacity = {"farmer": 3000.0}
+    solution = optimise(opts, capacity, a)
+    final = apply_solution(plan, solution, 1000)
+    need = fte_by_role(final)
+    team = pd.DataFrame({"manager_id": ["F1", "F2", "F3"], "role": ["farmer"] * 3, "capacity": [1.0, 1.0, 1.0]})
+    position = team_position(need, solution.hours_by_role, marginal_fte_value(opts, capacity, a), team, 1000).set_index(
+        "role"
+    )
+    assert final.loc[0, "action"] == "work" and final.loc[0, "contacts_per_year"] == 4  # everyone worked
+    assert position.loc["farmer", "fte_used"] == pytest.approx(0.04)
+    assert position.loc["farmer", "fte_idle"] == pytest.approx(2.96)
+    assert position.loc["farmer", "recommendation"] == "redeploy"  # a surplus is stated, never "hire"
+    assert position.loc["hunter", "recommendation"] == "none"
+    assert not np.isnan(position.loc["farmer", "marginal_value"]) and position.loc["farmer", "marginal_value"] == 0

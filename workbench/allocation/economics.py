@@ -1,0 +1,249 @@
+"""What working a segment costs and brings, and the contact plan that pays best.
+
+Every number here rests on assumptions, all parameters with documented
+defaults that the report shows beside the conclusions they drive:
+
+- **Cost of a selling hour** by role (:data:`COST_PER_HOUR`, per currency).
+- **Response to contact**: contacts protect or add a share of a segment's
+  yearly margin with diminishing returns,
+  ``value(f) = margin x response_share x (1 - 0.5 ** (f / half_contacts))``:
+  with the defaults two contacts a year give half the attainable effect,
+  four three quarters, twelve 98 %. For lost clients the base is their past
+  yearly margin times ``winback_share``, for never-bought clients the typical
+  active client's margin times ``conversion_rate``, both over
+  ``new_client_years`` (a client won keeps buying).
+- **Break-even**: a plan whose yearly cost (hours x cost per hour) exceeds
+  ``max_cost_share`` of the segment's margin is not offered: the segment gets a
+  lower frequency or automation, and the report shows the arithmetic.
+
+With a team, the hours each role has are split by a mixed-integer programme
+(SciPy's HiGHS): one contact frequency per segment, worked by its own role or
+a stand-in at ``stand_in_efficiency``, maximising value minus cost under the
+hours. Without a team, each segment simply takes its best option. The value
+of one more FTE per role is the programme's gain when that role gets one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Default cost of one selling hour by role (salary, taxes, travel, tools), per currency: assumptions
+#: for a mid-size distributor, to be replaced by the company's own in ``allocation.economics.cost_per_hour``.
+COST_PER_HOUR: dict[str, dict[str, float]] = {
+    "RUB": {"head_of_sales": 3500, "key_account_manager": 2500, "farmer": 1500, "closer": 1800, "hunter": 1800},
+    "GBP": {"head_of_sales": 70, "key_account_manager": 55, "farmer": 35, "closer": 40, "hunter": 40},
+    "EUR": {"head_of_sales": 80, "key_account_manager": 60, "farmer": 40, "closer": 45, "hunter": 45},
+    "USD": {"head_of_sales": 90, "key_account_manager": 65, "farmer": 45, "closer": 50, "hunter": 50},
+}
+#: Who may stand in for a role when its own hours run out (at ``stand_in_efficiency``): a key-account
+#: manager or a closer can farm, a closer or farmer can hunt, a farmer or the head can own a key account.
+STAND_IN: dict[str, tuple[str, ...]] = {
+    "farmer": ("key_account_manager", "closer", "hunter"),
+    "hunter": ("closer", "farmer"),
+    "closer": ("hunter", "farmer"),
+    "key_account_manager": ("farmer", "head_of_sales"),
+}
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The economic assumptions of a plan (``allocation.economics`` in engagement.yaml)."""
+
+    cost_per_hour: dict[str, float]
+    assumed_margin_pct: float = 0.25
+    max_cost_share: float = 0.5
+    response_share: float = 0.2
+    half_contacts: float = 2.0
+    winback_share: float = 0.15
+    conversion_rate: float = 0.05
+    new_client_years: float = 3.0
+    stand_in_efficiency: float = 0.8
+    frequency_options: tuple[float, ...] = (0, 1, 2, 4, 6, 12)
+    selling_hours_per_fte: float = 1000.0
+    margin_assumed: bool = field(default=False)
+
+    def response(self, contacts: np.ndarray | float) -> np.ndarray:
+        """Share of the attainable effect reached with ``contacts`` a year (0 at none, towards 1)."""
+        return 1 - 0.5 ** (np.asarray(contacts, dtype=float) / self.half_contacts)
+
+
+def default_cost_per_hour(currency: str) -> dict[str, float]:
+    """The default cost of a selling hour by role in ``currency``.
+
+    Raises
+    ------
+    ValueError
+        No default for the currency: the engagement must state its own.
+    """
+    if currency not in COST_PER_HOUR:
+        raise ValueError(
+            f"no default cost per selling hour for currency {currency}; set allocation.economics.cost_per_hour "
+            f"(per role: {', '.join(COST_PER_HOUR['RUB'])}) in engagement.yaml"
+        )
+    return dict(COST_PER_HOUR[currency])
+
+
+def segment_base(plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
+    """Per segment, the yearly margin that contact work acts on (before the response share).
+
+    Active segments: their current margin (revenue x ``assumed_margin_pct``
+    without cost). Lost clients: past yearly margin x ``winback_share``.
+    Never-bought clients: the median active client's margin x ``conversion_rate``,
+    per client. Both of the latter over ``new_client_years``. Key accounts are left out (a key-account manager owns them).
+    """
+    a = assumptions
+    df = clients.loc[~clients["key_account"]] if "key_account" in clients else clients
+    margin = df["margin"] if df["margin"].notna().any() else df["revenue"] * a.assumed_margin_pct
+    past = df["margin_total"] if df["margin_total"].notna().any() else df["revenue_total"] * a.assumed_margin_pct
+    years = (df["tenure_months"].fillna(12).clip(lower=12)) / 12
+    active = df["status"] == "active"
+    typical = float(margin[active].clip(lower=0).median()) if active.any() else 0.0
+    per_client = np.select(
+        [active, df["status"] == "lost"],
+        [margin, a.winback_share * a.new_client_years * past / years],
+        default=a.conversion_rate * a.new_client_years * typical,
+    )
+    base = pd.Series(per_client, index=df.index).groupby(df["segment"]).sum()
+    return base.reindex(plan["segment"]).fillna(0.0)
+
+
+def options(plan: pd.DataFrame, base: pd.Series, assumptions: Assumptions) -> pd.DataFrame:
+    """Every contact frequency each worked segment could get, with its hours, cost, value and break-even.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, role, option, contacts_per_year, hours, cost, value, net,
+        cost_share, affordable``; ``option`` 0 is no manual contact
+        (automation), always affordable. The playbook's own frequency is
+        always among the options.
+    """
+    a = assumptions
+    rows = []
+    for seg in plan.loc[plan["action"] == "work"].to_dict("records"):
+        clients = seg["clients"] - seg.get("key_accounts", 0)
+        levels = sorted({float(f) for f in a.frequency_options if f <= seg["contacts_per_year"]} | {0.0})
+        levels = sorted(set(levels) | {float(seg["contacts_per_year"])})
+        margin = float(base.get(seg["segment"], 0.0))
+        rate = a.cost_per_hour.get(seg["role"], max(a.cost_per_hour.values()))
+        for i, f in enumerate(levels):
+            hours = clients * f * seg["hours_per_contact"]
+            cost = hours * rate
+            value = margin * a.response_share * float(a.response(f))
+            share = cost / margin if margin > 0 else (np.inf if cost > 0 else 0.0)
+            rows.append(
+                {
+                    "segment": seg["segment"],
+                    "role": seg["role"],
+                    "option": i,
+                    "contacts_per_year": f,
+                    "hours": hours,
+                    "cost": cost,
+                    "value": value,
+                    "net": value - cost,
+                    "cost_share": share,
+                    "affordable": f == 0 or share <= a.max_cost_share,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Solution:
+    """The chosen frequency and worker role per segment, and what it is worth."""
+
+    choice: pd.DataFrame  # segment, role, worked_by, contacts_per_year, hours, role_hours, cost, value, net
+    objective: float
+    hours_by_role: dict[str, float]
+
+
+def optimise(
+    opts: pd.DataFrame,
+    capacity: dict[str, float] | None,
+    assumptions: Assumptions,
+    reserved: dict[str, float] | None = None,
+) -> Solution:
+    """Choose one affordable frequency per segment, and who works it, to maximise value minus cost.
+
+    Parameters
+    ----------
+    opts : DataFrame
+        From :func:`options`.
+    capacity : dict or None
+        Selling hours a year available per role; None: unlimited (each segment
+        takes its best affordable option).
+    reserved : dict, optional
+        Hours per role already committed (key accounts), taken off capacity.
+
+    Returns
+    -------
+    Solution
+        ``worked_by`` may be a stand-in role; its ``role_hours`` are the
+        segment's hours divided by ``stand_in_efficiency``.
+    """
+    from scipy.optimize import LinearConstraint, milp
+
+    a = assumptions
+    usable = opts.loc[opts["affordable"]].reset_index(drop=True)
+    if usable.empty:
+        return Solution(pd.DataFrame(columns=CHOICE_COLUMNS), 0.0, {})
+    # One variable per (option, worker): the segment's own role, or a stand-in at lower efficiency.
+    rows = []
+    for opt in usable.to_dict("records"):
+        workers = [opt["role"]]
+        if capacity is not None and opt["hours"] > 0:
+            workers += [r for r in STAND_IN.get(opt["role"], ()) if capacity.get(r, 0) > 0]
+        for w in workers:
+            eff = 1.0 if w == opt["role"] else a.stand_in_efficiency
+            rows.append({**opt, "worked_by": w, "role_hours": opt["hours"] / eff})
+    var = pd.DataFrame(rows)
+    segments = list(dict.fromkeys(var["segment"]))
+    one_each = np.array([(var["segment"] == s).to_numpy(dtype=float) for s in segments])
+    constraints = [LinearConstraint(one_each, 1, 1)]
+    if capacity is not None:
+        left = {r: capacity.get(r, 0.0) - (reserved or {}).get(r, 0.0) for r in set(var["worked_by"]) | set(capacity)}
+        roles = sorted(left)
+        use = np.array([np.where(var["worked_by"] == r, var["role_hours"], 0.0) for r in roles])
+        constraints.append(LinearConstraint(use, -np.inf, [max(left[r], 0.0) for r in roles]))
+    # Ties (several options worth 0) go to fewer hours: a tiny penalty per hour.
+    c = -(var["net"].to_numpy(dtype=float) - 1e-9 * var["role_hours"].to_numpy(dtype=float))
+    result = milp(c, constraints=constraints, integrality=np.ones(len(var)), bounds=(0, 1))
+    if result.x is None:  # cannot happen: "no contact" always fits; say so if it does
+        raise RuntimeError(f"allocation optimiser found no plan: {result.message}")
+    chosen = var.loc[result.x > 0.5, CHOICE_COLUMNS].reset_index(drop=True)
+    hours = chosen.groupby("worked_by")["role_hours"].sum().to_dict()
+    return Solution(chosen, float(chosen["net"].sum()), {str(k): float(v) for k, v in hours.items()})
+
+
+CHOICE_COLUMNS = ["segment", "role", "worked_by", "contacts_per_year", "hours", "role_hours", "cost", "value", "net"]
+
+
+def marginal_fte_value(
+    opts: pd.DataFrame, capacity: dict[str, float], assumptions: Assumptions, reserved: dict[str, float] | None = None
+) -> dict[str, float]:
+    """What one more FTE of each selling role would add to the plan's value minus cost, a year."""
+    base = optimise(opts, capacity, assumptions, reserved).objective
+    gains = {}
+    for role in STAND_IN:
+        more = {**capacity, role: capacity.get(role, 0.0) + assumptions.selling_hours_per_fte}
+        gains[role] = optimise(opts, more, assumptions, reserved).objective - base
+    return gains
+
+
+def break_even(opts: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """Segments whose playbook frequency costs more than the allowed share of their margin.
+
+    Returns
+    -------
+    DataFrame
+        ``segment, contacts_per_year (the playbook's), cost, margin_base,
+        cost_share``: the arithmetic the report shows.
+    """
+    asked = plan.loc[plan["action"] == "work", ["segment", "contacts_per_year"]]
+    at_playbook = opts.merge(asked, on=["segment", "contacts_per_year"])
+    over = at_playbook.loc[~at_playbook["affordable"]]
+    out = over.assign(margin_base=np.where(over["cost_share"] > 0, over["cost"] / over["cost_share"], 0.0))
+    return out[["segment", "contacts_per_year", "cost", "margin_base", "cost_share"]].reset_index(drop=True)

@@ -1,0 +1,226 @@
+"""Step 6 — Allocation: one plan of who works which clients, how often, and with how many people."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .assignment import assign_clients, assignment_quality
+from .economics import (
+    STAND_IN,
+    Assumptions,
+    Solution,
+    break_even,
+    default_cost_per_hour,
+    marginal_fte_value,
+    optimise,
+    options,
+    segment_base,
+)
+from .workload import SELLER_ROLES, compare_with_team, fte_by_role, workload
+
+
+def apply_solution(plan: pd.DataFrame, solution: Solution, selling_hours_per_fte: float) -> pd.DataFrame:
+    """The plan with the chosen frequency and worker per segment; no manual contact becomes automation.
+
+    ``reason`` says why a segment's frequency differs from its playbook:
+    ``break_even`` (contact costs more than it brings) or ``capacity`` (the
+    team's hours went to segments worth more).
+    """
+    out = plan.copy()
+    out["playbook_contacts"] = out["contacts_per_year"]
+    chosen = solution.choice.set_index("segment")
+    worked = (out["action"] == "work") & out["segment"].isin(chosen.index)
+    picked = out["segment"].map(chosen["contacts_per_year"])
+    out["contacts_per_year"] = picked.where(worked, out["contacts_per_year"]).astype(float)
+    out["worked_by"] = out["segment"].map(chosen["worked_by"]).where(worked, out["role"])
+    none = worked & (out["contacts_per_year"] == 0)
+    out.loc[none, ["action", "worked_by"]] = ["automate", "automation"]
+    out["reason"] = np.where(worked & (out["contacts_per_year"] < out["playbook_contacts"]), "optimised", "")
+    worked = out["action"] == "work"
+    out["contacts_per_year"] = out["contacts_per_year"].where(worked, 0.0)  # automated or stopped: no manual contact
+    clients = out["clients"] - out["key_accounts"]
+    out["hours"] = np.where(worked, clients * out["contacts_per_year"] * out["hours_per_contact"], 0.0)
+    out["fte"] = out["hours"] / selling_hours_per_fte
+    return out
+
+
+def team_position(
+    need: pd.DataFrame, used: dict[str, float], marginal: dict[str, float], team: pd.DataFrame | None, hours: float
+) -> pd.DataFrame:
+    """Per role: FTE the plan needs, the team has, the plan uses now, and what to do.
+
+    ``recommendation``: ``hire`` when one more FTE of the role would add value
+    after every stand-in has been used and the role has no idle time;
+    ``redeploy`` when the role has idle time (it stands in for others or the
+    plan needs fewer); ``keep`` otherwise; ``none`` when neither needed nor
+    available.
+    """
+    out = compare_with_team(need, team)
+    out["fte_used"] = out["role"].map({r: h / hours for r, h in used.items()}).fillna(0.0)
+    heads = out["role"] == "head_of_sales"  # heads lead, they do not sell: they are used as far as needed
+    out.loc[heads, "fte_used"] = out.loc[heads, ["fte_needed", "fte_available"]].min(axis=1).fillna(out["fte_needed"])
+    out["fte_idle"] = (out["fte_available"] - out["fte_used"]).clip(lower=0)
+    out["marginal_value"] = out["role"].map(marginal)
+    rec = []
+    for r in out.to_dict("records"):
+        if pd.isna(r["fte_available"]):
+            rec.append("hire" if r["fte_needed"] > 0.05 else "none")
+        elif r["fte_needed"] <= 0.05 and r["fte_available"] <= 0.05:
+            rec.append("none")
+        elif r["fte_idle"] > 0.25:
+            rec.append("redeploy")
+        elif (
+            r["role"] in SELLER_ROLES
+            and (r["marginal_value"] or 0) > 0
+            and r["fte_needed"] > r["fte_available"] + 0.05
+            or r["role"] == "head_of_sales"
+            and r["fte_needed"] > r["fte_available"] + 0.05
+        ):
+            rec.append("hire")
+        else:
+            rec.append("keep")
+    out["recommendation"] = rec
+    return out
+
+
+def run_step(
+    run_dir,
+    selling_hours_per_fte: float = 1000,
+    max_reports_per_head: int = 7,
+    accounts_per_kam: int = 3,
+    drop_lowest_tier: bool = True,
+    automate_tiers: list[int] | None = None,
+    dedicated_hunters: bool = True,
+    currency: str = "RUB",
+    economics: dict | None = None,
+) -> dict:
+    """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
+    from .. import artifacts
+
+    playbooks = artifacts.load(run_dir, "playbooks", "playbooks")
+    ranked = artifacts.load(run_dir, "priorities", "priorities")
+    flagged = artifacts.load(run_dir, "priorities", "key_accounts")
+    meta = artifacts.load(run_dir, "priorities", "meta")
+    team = artifacts.load(run_dir, "intake", "team", optional=True)
+    criteria = artifacts.load(run_dir, "criteria", "criteria")
+    segments = artifacts.load(run_dir, "grouping", "segments")
+    has_team = team is not None and not team.empty
+    per_segment = flagged.groupby("segment").size().to_dict() if len(flagged) else {}
+    plan, rules = workload(
+        playbooks,
+        ranked,
+        per_segment,
+        selling_hours_per_fte=selling_hours_per_fte,
+        n_tiers=meta["n_tiers"],
+        drop_lowest_tier=drop_lowest_tier,
+        automate_tiers=automate_tiers,
+        dedicated_hunters=dedicated_hunters,
+    )
+    clients = criteria.merge(segments, on="client_id")
+    clients["key_account"] = clients["client_id"].isin(set(flagged["client_id"]))
+    settings = dict(economics or {})
+    cost_per_hour = settings.pop("cost_per_hour", None) or default_cost_per_hour(currency)
+    assumed = not clients["margin"].notna().any()
+    a = Assumptions(
+        cost_per_hour=cost_per_hour, selling_hours_per_fte=selling_hours_per_fte, margin_assumed=assumed, **settings
+    )
+    opts = options(plan, segment_base(plan, clients, a), a)
+    over = break_even(opts, plan)
+    ideal = optimise(opts, None, a)
+    plan_ideal = apply_solution(plan, ideal, selling_hours_per_fte)
+    n_key = len(flagged)
+    kam_hours = selling_hours_per_fte / accounts_per_kam
+    need = fte_by_role(plan_ideal, n_key, accounts_per_kam=accounts_per_kam, max_reports_per_head=max_reports_per_head)
+    if n_key:
+        rules.insert(
+            0,
+            {
+                "rule": "key_account_managers",
+                "segments": sorted(per_segment),
+                "clients": n_key,
+                "fte": math.ceil(n_key / accounts_per_kam),
+            },
+        )
+    rules.append(
+        {
+            "rule": "span_of_control",
+            "segments": [],
+            "clients": 0,
+            "fte": float(need.loc[need["role"] == "head_of_sales", "fte_needed"].iloc[0]),
+            "max": max_reports_per_head,
+        }
+    )
+    saved: dict = {}
+    marginal: dict[str, float] = {}
+    if has_team:
+        capacity = (team.groupby("role")["capacity"].sum() * selling_hours_per_fte).to_dict()
+        # Key accounts first: a key-account manager's hours, then a farmer's.
+        kam = min(capacity.get("key_account_manager", 0.0), n_key * kam_hours)
+        reserved = {"key_account_manager": kam, "farmer": n_key * kam_hours - kam}
+        now = optimise(opts, capacity, a, reserved)
+        marginal = marginal_fte_value(opts, capacity, a, reserved)
+        final = apply_solution(plan, now, selling_hours_per_fte)
+        used = dict(now.hours_by_role)
+        for role, h in reserved.items():
+            used[role] = used.get(role, 0.0) + h
+    else:
+        final, used = plan_ideal, dict(ideal.hours_by_role)
+    position = team_position(need, used, marginal, team if has_team else None, selling_hours_per_fte)
+    notes = [] if has_team else [artifacts.note("no_team")]
+    if assumed:
+        notes.append(artifacts.note("margin_assumed", pct=a.assumed_margin_pct))
+    if has_team:
+        value = clients["margin"] if clients["margin"].notna().any() else clients["revenue"]
+        clients["value"] = value.where(
+            clients["status"] == "active",
+            clients["revenue_total"].where(clients["status"] == "lost", clients["potential"].fillna(0)),
+        )
+        call_plan, load = assign_clients(
+            clients,
+            final,
+            team,
+            set(flagged["client_id"]),
+            selling_hours_per_fte=selling_hours_per_fte,
+            key_account_hours=kam_hours,
+            stand_in_efficiency=a.stand_in_efficiency,
+        )
+        artifacts.write_csv(call_plan, Path(run_dir) / "call_plan.csv")
+        # One plan: the hours each role gives are the assignment's (kept managers included), not a model's.
+        used = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
+        position = team_position(need, used, marginal, team, selling_hours_per_fte)
+        saved = {"call_plan": call_plan, "load": load, "quality": assignment_quality(call_plan, load, clients)}
+    artifacts.save(
+        run_dir,
+        "allocation",
+        plan=final,
+        plan_ideal=plan_ideal,
+        options=opts,
+        break_even=over,
+        rules=rules,
+        fte=position,
+        notes=notes,
+        **saved,
+        settings={
+            "selling_hours_per_fte": selling_hours_per_fte,
+            "max_reports_per_head": max_reports_per_head,
+            "accounts_per_kam": accounts_per_kam,
+            "currency": currency,
+            "cost_per_hour": cost_per_hour,
+            "assumed_margin_pct": a.assumed_margin_pct,
+            "margin_assumed": assumed,
+            "max_cost_share": a.max_cost_share,
+            "response_share": a.response_share,
+            "half_contacts": a.half_contacts,
+            "winback_share": a.winback_share,
+            "conversion_rate": a.conversion_rate,
+            "new_client_years": a.new_client_years,
+            "stand_in_efficiency": a.stand_in_efficiency,
+            "stand_in": {k: list(v) for k, v in STAND_IN.items()},
+            "marginal_fte_value": marginal,
+        },
+    )
+    return {"plan": final, "plan_ideal": plan_ideal, "rules": rules, "fte": position, "notes": notes, **saved}

@@ -1,0 +1,194 @@
+"""The run's conclusions as data: what page 1 says, and ``summary.json`` says the same.
+
+:func:`build` reads a run's artifacts and returns the segments, the roles,
+the key accounts and the decisions (the page-1 sentences, in the report's
+language). The report's cover renders those sentences; ``workbench run``
+writes the same dictionary to ``summary.json`` (schema in
+``docs/summary.md``), so a CRM or a dashboard reads what the client reads.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import artifacts
+from .i18n import Translator
+
+
+def run_translator(run_dir: str | Path, language: str, currency: str) -> Translator:
+    """The run's translator: where no group had a known potential, A is named by profitability alone.
+
+    Without potential, A is the top profit quantile only; calling it "high
+    potential" would claim what the data cannot show. The labels and rules of
+    ``segments_no_potential`` then replace those of A.
+    """
+    t = Translator(language, currency)
+    info = artifacts.load(run_dir, "grouping", "info", optional=True) or {}
+    split = info.get("potential_split") or {}
+    if split and not any(split.values()):
+        for group in ("segments", "segments_rule"):
+            t.texts[f"{group}.A"] = t(f"segments_no_potential.{group}_A")
+    return t
+
+
+def build(run_dir: str | Path, t: Translator) -> dict:
+    """The conclusions of a run: ``company``, ``segments``, ``roles``, ``key_accounts``, ``decisions``."""
+    load = lambda step, name, optional=False: artifacts.load(run_dir, step, name, optional=optional)  # noqa: E731
+    ranked = load("priorities", "priorities")
+    meta = load("priorities", "meta")
+    plan = load("allocation", "plan").set_index("segment")
+    fte = load("allocation", "fte")
+    settings = load("allocation", "settings")
+    criteria = load("criteria", "criteria")
+    segments = load("grouping", "segments")
+    flagged = load("priorities", "key_accounts")
+    call_plan = load("allocation", "call_plan", optional=True)
+    merged = criteria.merge(segments, on="client_id")
+    sources = merged.pivot_table(
+        index="segment", columns="potential_source", values="client_id", aggfunc="size", fill_value=0
+    )
+    rate = settings["cost_per_hour"]
+    rows = []
+    for card in ranked.to_dict("records"):
+        seg = card["segment"]
+        p = plan.loc[seg] if seg in plan.index else None
+        hours = float(p["hours"]) if p is not None else 0.0
+        worker = str(p["worked_by"]) if p is not None else "none"
+        rows.append(
+            {
+                "segment": seg,
+                "label": t.label("segments", seg),
+                "tier": int(card["tier"]),
+                "rank": int(card["rank"]),
+                "clients": int(card["clients"]),
+                "revenue": float(card["revenue"]),
+                "margin": None if pd.isna(card["margin"]) else float(card["margin"]),
+                "potential_source": {str(k): int(v) for k, v in sources.loc[seg].items() if v}
+                if seg in sources.index
+                else {},
+                "contacts_per_year": float(p["contacts_per_year"]) if p is not None else 0.0,
+                "workload_hours": hours,
+                "workload_cost": hours * rate.get(worker, 0.0),
+                "action": str(p["action"]) if p is not None else "stop",
+                "worked_by": worker,
+                "reason": str(p["reason"]) if p is not None else "",
+            }
+        )
+    roles = [
+        {
+            "role": r["role"],
+            "needed_fte": round(float(r["fte_needed"]), 2),
+            "available_fte": None if pd.isna(r["fte_available"]) else round(float(r["fte_available"]), 2),
+            "used_fte": round(float(r["fte_used"]), 2),
+            "idle_fte": None if pd.isna(r["fte_idle"]) else round(float(r["fte_idle"]), 2),
+            "marginal_value": None if pd.isna(r["marginal_value"]) else round(float(r["marginal_value"]), 2),
+            "recommendation": r["recommendation"],
+        }
+        for r in fte.to_dict("records")
+    ]
+    keys = [
+        {"client_id": str(k["client_id"]), "share": round(float(k["share"]), 4), "flag": k["flag"]}
+        for k in flagged.to_dict("records")
+    ]
+    return {
+        "segments": rows,
+        "roles": roles,
+        "key_accounts": keys,
+        "key_account_basis": meta["key_account_basis"],
+        "decisions": decisions(rows, roles, merged, meta, call_plan, settings, t),
+    }
+
+
+def decisions(
+    segments: list[dict],
+    roles: list[dict],
+    criteria: pd.DataFrame,
+    meta: dict,
+    call_plan: pd.DataFrame | None,
+    settings: dict,
+    t: Translator,
+) -> list[str]:
+    """The page-1 sentences: the money, which segments first and why, the team change, the first wave."""
+    active = criteria.loc[criteria["status"] == "active"]
+    out = []
+    if active["margin"].notna().any():
+        margin = active["margin"].sum()
+        revenue = active["revenue"].sum()
+        out.append(
+            t(
+                "cover.d_money",
+                revenue=t.money_round(revenue),
+                margin=t.money_round(margin),
+                pct=t.pct(margin / revenue if revenue else 0, 0),
+            )
+        )
+    else:
+        out.append(t("cover.d_money_no_cost", revenue=t.money_round(active["revenue"].sum())))
+    first = [s for s in segments if s["tier"] == 1 and s["action"] == "work"]
+    if first:
+        lead = meta.get("goal_lead")
+        basis = "margin" if any(s["margin"] is not None for s in segments) else "revenue"
+        share = sum(s[basis] or 0 for s in first) / max(sum(max(s[basis] or 0, 0) for s in segments), 1e-9)
+        names = _names(first, t)
+        key = ("cover.d_first_moved" if lead else "cover.d_first") + ("" if basis == "margin" else "_revenue")
+        out.append(
+            t(
+                key,
+                segments=names,
+                clients=t.number(sum(s["clients"] for s in first)),
+                share=t.pct(share, 0),
+                was=t.label("segments", lead["was_first"]) if lead else "",
+            )
+        )
+    by_rule = [s for s in segments if s["action"] == "automate" and s["reason"] != "optimised"]
+    if by_rule:
+        out.append(
+            t(
+                "cover.d_automate_rule",
+                segments=_names(by_rule, t),
+                clients=t.number(sum(s["clients"] for s in by_rule)),
+            )
+        )
+    automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
+    if automated:
+        out.append(
+            t(
+                "cover.d_automate",
+                segments=_names(automated, t),
+                clients=t.number(sum(s["clients"] for s in automated)),
+            )
+        )
+    hires, idle = [], []
+    for r in roles:
+        role = t.label("roles", r["role"])
+        if r["recommendation"] == "hire":
+            hires.append(t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1)))
+        elif r["recommendation"] == "redeploy":
+            idle.append(t("cover.d_fte", role=role, fte=t.number(r["idle_fte"] or 0, 1)))
+    if any(r["available_fte"] is not None for r in roles):
+        if hires:
+            out.append(t("cover.d_hire", roles=", ".join(hires)))
+        if idle:
+            out.append(t("cover.d_redeploy", roles=", ".join(idle)))
+        if not hires and not idle:
+            out.append(t("cover.d_team_ok"))
+    else:
+        needed = ", ".join(
+            t("cover.d_fte", role=t.label("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
+            for r in roles
+            if r["needed_fte"] > 0.05
+        )
+        out.append(t("cover.d_team_needed", roles=needed))
+    if call_plan is not None:
+        worked = call_plan.loc[call_plan["action"] == "work"]
+        waiting = int((worked["status"] == "unassigned").sum())
+        key = "cover.d_wave" if not waiting else "cover.d_wave_waiting"
+        out.append(t(key, named=t.number(worked["manager_id"].notna().sum()), waiting=t.number(waiting)))
+    return out
+
+
+def _names(segments: list[dict], t: Translator) -> str:
+    """Segments named in a sentence: the letters of ABCDE classes (their labels hold commas), else the label."""
+    return ", ".join(s["segment"] if len(s["segment"]) <= 2 else t.label("segments", s["segment"]) for s in segments)
