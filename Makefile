@@ -46,9 +46,10 @@ format: env
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make bench: intake and aggregation speed against a pandas baseline in the same process
+## make bench: intake, aggregation and forecast backtest speed against a pandas baseline in the same process
 bench: env
 	$(BIN)/python benchmarks/bench_criteria.py
+	$(BIN)/python benchmarks/bench_forecast.py
 
 ## make lab: JupyterLab on the notebooks
 lab: env

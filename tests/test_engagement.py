@@ -351,3 +351,17 @@ def test_init_warns_when_client_data_could_enter_git(tmp_path, capsys):
     assert "warning" not in capsys.readouterr().err
     assert cli(["init", str(tmp_path / "acme")]) == 0
     assert "is inside a git work tree and not ignored" in capsys.readouterr().err
+
+
+def test_forecast_backtest_is_in_the_appendix_and_summary_json(demo_runs):
+    run_dir = demo_runs["en"].run_dir
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    forecast = summary["forecast"]
+    assert forecast["backtested"] and forecast["horizon_months"] == 12
+    assert {"naive", "perfect_foresight", forecast["chosen"]} <= set(forecast["metrics"])
+    if forecast["chosen"] != "naive":  # chosen only by beating the naive forecast by the stated margin
+        chosen, naive = forecast["metrics"][forecast["chosen"]], forecast["metrics"]["naive"]
+        assert chosen["top_share"] > naive["top_share"] * (1 + forecast["margin"])
+    html = demo_runs["en"].html.read_text(encoding="utf-8")
+    assert "How good the forecast is (backtest)" in html and "perfect foresight (the ceiling)" in html
+    assert "Expected revenue ± band" in html

@@ -283,6 +283,19 @@ class GroupingConfig(_Strict):
     kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
 
 
+class ForecastConfig(_Strict):
+    """Step 4: the backtest behind next period's forecast per segment (``priorities.forecast:``)."""
+
+    horizon_months: int = Field(
+        12, ge=1, le=36, description="Forecast horizon; shortened (and said) when history is short."
+    )
+    min_history_months: int = Field(12, ge=1, description="History the candidates need before the backtest cutoff.")
+    min_horizon_months: int = Field(
+        3, ge=1, description="Shortest horizon worth backtesting; below it, naive and no backtest."
+    )
+    margin: float = Field(0.02, ge=0, lt=1, description="A model must beat the naive forecast by this relative margin.")
+
+
 class PrioritiesConfig(_Strict):
     """Step 4: tiers and key-account thresholds (``priorities:``)."""
 
@@ -290,6 +303,7 @@ class PrioritiesConfig(_Strict):
         4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated."
     )
     key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
     @field_validator("key_account_thresholds")
     @classmethod

@@ -108,6 +108,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             **common,
             "n_tiers": c.priorities.n_tiers,
             "key_account_thresholds": list(c.priorities.key_account_thresholds),
+            "forecast": c.priorities.forecast.model_dump(),
         }
     if step == "playbooks":
         return {

@@ -194,3 +194,17 @@ def fte(comparison: pd.DataFrame, t: Translator):
     ax.set(xlabel=t("charts.fte"), ylabel="", title=t("charts.fte_title"))
     ax.legend(title="", fontsize=8)
     return fig
+
+
+def forecast_deciles(deciles: pd.DataFrame, t: Translator, model: str):
+    """Backtest: predicted against actual revenue by decile of the prediction (1 = the top tenth)."""
+    long = deciles.melt(
+        id_vars="decile", value_vars=["predicted_revenue", "actual_revenue"], var_name="what", value_name="revenue"
+    )
+    long["what"] = [t.label("charts", w) for w in long["what"]]
+    fig, ax = _figure(8, 3.4)
+    sns.barplot(data=long, x="decile", y="revenue", hue="what", ax=ax, palette=["#1f4e79", "#9ecae1"])
+    _money_axis(ax.yaxis, t)
+    ax.set(xlabel=t("charts.decile"), ylabel=t("charts.revenue_axis"), title=t("charts.deciles_title", model=model))
+    ax.legend(title="", fontsize=8)
+    return fig

@@ -430,6 +430,7 @@ class ClientReport:
         else:
             self.text("priorities.sensitivity_none")
         self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
+        self.forecast_section()
         self.subheading("priorities.key_title")
         flagged = self.load("priorities", "key_accounts")
         th = meta["thresholds"]
@@ -462,6 +463,55 @@ class ClientReport:
                 [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
             )
         self.notes(meta.get("notes"))
+
+    def forecast_section(self) -> None:
+        """Next period per segment from the model that won the backtest, each figure with its error band."""
+        t = self.t
+        info = self.load("priorities", "forecast_info", optional=True)
+        if info is None:
+            return
+        table = self.load("priorities", "forecast")
+        order = {s: i for i, s in enumerate(self.load("priorities", "priorities")["segment"])}
+        table = table.assign(_o=table["segment"].map(order)).sort_values("_o")
+        self.subheading("forecast.title", months=info["horizon_months"])
+        model = t.label("forecast.model", info["chosen"])
+        self.text(f"forecast.reason.{info['reason']}", **self._forecast_values(info, model))
+        with_margin = table["margin"].notna().any()
+        table = table.assign(
+            revenue_text=[self._banded(v, b) for v, b in zip(table["revenue"], table["revenue_band"], strict=True)],
+            margin_text=[self._banded(v, b) for v, b in zip(table["margin"], table["margin_band"], strict=True)],
+        )
+        cols = [
+            ("segment", "grouping.col_segment", "label:segments"),
+            ("clients", "common.clients", "int"),
+            ("revenue_text", "forecast.col_revenue", "text"),
+        ]
+        if with_margin:
+            cols.append(("margin_text", "forecast.col_margin", "text"))
+        cols.append(("buyers", "forecast.col_buyers", "int"))
+        self.table(table, cols)
+
+    def _banded(self, value, band) -> str:
+        """A forecast with its band: 1.8 mn ± 0.3 mn (just the value where no backtest gives a band)."""
+        t = self.t
+        if pd.isna(value):
+            return "–"
+        return t.money_round(value) + ("" if pd.isna(band) else f" ± {t.money_round(band)}")
+
+    def _forecast_values(self, info: dict, model: str) -> dict:
+        p = info["reason_params"]
+        t = self.t
+        return {
+            "model": model,
+            "best": t.label("forecast.model", p.get("best") or "naive"),
+            "value": t.pct(p.get("value") or 0, 1),
+            "naive_value": t.pct(p.get("naive_value") or 0, 1),
+            "margin": t.pct(p.get("margin") or info["margin"], 0),
+            "months": info["horizon_months"],
+            "requested": info["requested_horizon_months"],
+            "history": p.get("history_months", ""),
+            "required": p.get("required_months", ""),
+        }
 
     def playbooks(self) -> None:
         """Chapter 5: the work playbook per segment."""
@@ -696,4 +746,34 @@ class ClientReport:
         else:
             self.text("appendix.no_rejected")
         self.notes(self.load("intake", "notes", optional=True))
+        self.backtest_exhibit()
         self.text("appendix.provenance", run=self.run_dir.name)
+
+    def backtest_exhibit(self) -> None:
+        """The forecast's backtest: every candidate against what happened, and the ceiling of perfect foresight."""
+        t = self.t
+        info = self.load("priorities", "forecast_info", optional=True)
+        metrics = self.load("priorities", "backtest", optional=True)
+        if info is None:
+            return
+        self.subheading("forecast.backtest_title")
+        if metrics is None or metrics.empty:
+            self.text("forecast.no_backtest", **self._forecast_values(info, t.label("forecast.model", info["chosen"])))
+            return
+        self.text("forecast.backtest_intro", months=info["horizon_months"], margin=t.pct(info["margin"], 0))
+        self.table(
+            metrics.assign(model=[t.label("forecast.model", m) for m in metrics["model"]]),
+            [
+                ("model", "forecast.col_model", "text"),
+                ("top_share", "forecast.col_top_share", "pct"),
+                ("rank_correlation", "forecast.col_rank", "number2"),
+                ("total_ratio", "forecast.col_total", "number2"),
+                ("mae", "forecast.col_mae", "money"),
+                ("precision", "forecast.col_precision", "pct"),
+                ("recall", "forecast.col_recall", "pct"),
+            ],
+        )
+        deciles = self.load("priorities", "backtest_deciles", optional=True)
+        if deciles is not None and len(deciles):
+            chosen = deciles.loc[deciles["candidate"] == info["chosen"]]
+            self.figure(charts.forecast_deciles(chosen, t, t.label("forecast.model", info["chosen"])))

@@ -92,7 +92,28 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         {"client_id": str(k["client_id"]), "share": round(float(k["share"]), 4), "flag": k["flag"]}
         for k in flagged.to_dict("records")
     ]
+    info = load("priorities", "forecast_info", optional=True)
+    metrics = load("priorities", "backtest", optional=True)
+    tested = {}
+    if metrics is not None and len(metrics):
+        keep = ["top_share", "rank_correlation", "total_ratio", "mae", "precision", "recall"]
+        for m in metrics.to_dict("records"):
+            if m["model"] in ((info or {}).get("chosen"), "naive", "perfect_foresight"):
+                tested[m["model"]] = {k: None if pd.isna(m[k]) else round(float(m[k]), 4) for k in keep}
+    by_segment = load("priorities", "forecast", optional=True)
+    bands = (
+        {
+            str(r["segment"]): {
+                "revenue": round(float(r["revenue"]), 2),
+                "revenue_band": None if pd.isna(r["revenue_band"]) else round(float(r["revenue_band"]), 2),
+            }
+            for r in by_segment.to_dict("records")
+        }
+        if by_segment is not None
+        else {}
+    )
     return {
+        "forecast": None if info is None else {**info, "metrics": tested, "by_segment": bands},
         "segments": rows,
         "roles": roles,
         "key_accounts": keys,
