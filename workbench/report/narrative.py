@@ -476,11 +476,14 @@ class ClientReport:
         self.subheading("forecast.title", months=info["horizon_months"])
         model = t.label("forecast.model", info["chosen"])
         self.text(f"forecast.reason.{info['reason']}", **self._forecast_values(info, model))
-        with_margin = table["margin"].notna().any()
+        with_margin = "margin" in table and table["margin"].notna().any()
         table = table.assign(
-            revenue_text=[self._banded(v, b) for v, b in zip(table["revenue"], table["revenue_band"], strict=True)],
-            margin_text=[self._banded(v, b) for v, b in zip(table["margin"], table["margin_band"], strict=True)],
+            revenue_text=[self._banded(v, b) for v, b in zip(table["revenue"], table["revenue_band"], strict=True)]
         )
+        if with_margin:
+            table["margin_text"] = [
+                self._banded(v, b) for v, b in zip(table["margin"], table["margin_band"], strict=True)
+            ]
         cols = [
             ("segment", "grouping.col_segment", "label:segments"),
             ("clients", "common.clients", "int"),
