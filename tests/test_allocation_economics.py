@@ -29,7 +29,7 @@ def test_a_segment_whose_contacts_cost_more_than_its_margin_is_automated():
     # D: 100 clients x 12 contacts x 1 h x 50 = 60,000 a year against a margin of 20,000 (300 %).
     # At 1 contact a year: 5,000 (25 %, affordable) but brings 20,000 x .2 x (1 - .5 ** .5) = 1,172: a loss.
     # So no manual contact pays: automation. A (margin 1,000,000) keeps 12 contacts: 10 x 12 x 1 x 50 = 6,000.
-    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 12))
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 12), remote_hours=1.0)  # no cheaper channel here
     plan = _plan([("A", 1, 10, 0, "work", "farmer", 12, 1.0), ("D", 3, 100, 0, "work", "farmer", 12, 1.0)])
     opts = options(plan, pd.Series({"A": 1_000_000.0, "D": 20_000.0}), a)
     d = opts.loc[opts["segment"] == "D"].set_index("contacts_per_year")
@@ -58,7 +58,7 @@ def test_optimiser_splits_scarce_hours_as_worked_out_by_hand():
     #   B4 =  9,000 - 2,000 =  7,000   B2 =  6,000 - 1,000 = 5,000
     # 100 h allow A4 + B4 (80 h) = 20,000. With 50 h: A4 + nothing (40 h) = 13,000 or A2 + B2 (40 h) = 14,000,
     # or A4 + ... B2 needs 20 more (60 h): no. So A2 + B2.
-    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 2, 4))
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 2, 4), remote_hours=1.0)
     plan = _plan([("A", 1, 10, 0, "work", "farmer", 4, 1.0), ("B", 2, 10, 0, "work", "farmer", 4, 1.0)])
     opts = options(plan, pd.Series({"A": 100_000.0, "B": 60_000.0}), a)
     roomy = optimise(opts, {"farmer": 100.0}, a)
@@ -104,3 +104,18 @@ def test_a_team_larger_than_the_work_leaves_nobody_waiting_and_states_the_surplu
     assert position.loc["farmer", "recommendation"] == "redeploy"  # a surplus is stated, never "hire"
     assert position.loc["hunter", "recommendation"] == "none"
     assert not np.isnan(position.loc["farmer", "marginal_value"]) and position.loc["farmer", "marginal_value"] == 0
+
+
+def test_a_cheaper_channel_comes_before_automation():
+    # B: 100 clients, margin 100,000. Personal (1 h, cost 50): 1 contact costs 5,000 and brings
+    # 100,000 x .2 x (1 - .5 ** .5) = 5,858 -> net 858; 2 contacts: 10,000 for 10,000 -> 0.
+    # Remote (0.25 h at half the effect): 1 contact costs 1,250 and brings 2,929 -> 1,679;
+    # 2 contacts 2,500 for 5,000 -> 2,500; so two remote contacts a year win.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 2), remote_hours=0.25, remote_effect=0.5)
+    plan = _plan([("B", 1, 100, 0, "work", "farmer", 2, 1.0)])
+    opts = options(plan, pd.Series({"B": 100_000.0}), a)
+    best = optimise(opts, None, a).choice.iloc[0]
+    assert (best["channel"], best["contacts_per_year"], best["hours_per_contact"]) == ("remote", 2, 0.25)
+    assert best["net"] == pytest.approx(2_500)
+    final = apply_solution(plan, optimise(opts, None, a), 1000).iloc[0]
+    assert (final["action"], final["channel"], final["hours"], final["reason"]) == ("work", "remote", 50, "optimised")

@@ -374,6 +374,10 @@ class EconomicsConfig(_Strict):
     conversion_rate: float = Field(0.05, ge=0, le=1, description="Share of never-bought clients that hunting converts.")
     new_client_years: float = Field(3.0, gt=0, description="Years a won (or won-back) client keeps buying.")
     stand_in_efficiency: float = Field(0.8, gt=0, le=1, description="Output of a seller standing in for another role.")
+    remote_hours: float = Field(
+        0.25, gt=0, description="Hours of a remote contact (a call or message), the cheaper channel."
+    )
+    remote_effect: float = Field(0.5, gt=0, le=1, description="Effect of a remote contact relative to a personal one.")
     frequency_options: list[float] = Field(
         default_factory=lambda: [0.0, 1.0, 2.0, 4.0, 6.0, 12.0],
         description="Contact frequencies the plan may choose from.",

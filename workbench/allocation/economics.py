@@ -61,6 +61,8 @@ class Assumptions:
     conversion_rate: float = 0.05
     new_client_years: float = 3.0
     stand_in_efficiency: float = 0.8
+    remote_hours: float = 0.25
+    remote_effect: float = 0.5
     frequency_options: tuple[float, ...] = (0, 1, 2, 4, 6, 12)
     selling_hours_per_fte: float = 1000.0
     margin_assumed: bool = field(default=False)
@@ -113,13 +115,19 @@ def segment_base(plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumpt
 def options(plan: pd.DataFrame, base: pd.Series, assumptions: Assumptions) -> pd.DataFrame:
     """Every contact frequency each worked segment could get, with its hours, cost, value and break-even.
 
+    Each frequency comes in the playbook's own channel (``personal``, its
+    hours per contact) and a cheaper ``remote`` one (a call or message of
+    ``remote_hours`` that reaches ``remote_effect`` of a personal contact's
+    effect), so that a segment personal visits do not pay for is offered a
+    cheaper channel before automation.
+
     Returns
     -------
     DataFrame
-        ``segment, role, option, contacts_per_year, hours, cost, value, net,
-        cost_share, affordable``; ``option`` 0 is no manual contact
-        (automation), always affordable. The playbook's own frequency is
-        always among the options.
+        ``segment, role, option, channel, contacts_per_year, hours_per_contact,
+        hours, cost, value, net, cost_share, affordable``; ``option`` 0 is no
+        manual contact (automation), always affordable. The playbook's own
+        frequency is always among the options.
     """
     a = assumptions
     rows = []
@@ -129,17 +137,23 @@ def options(plan: pd.DataFrame, base: pd.Series, assumptions: Assumptions) -> pd
         levels = sorted(set(levels) | {float(seg["contacts_per_year"])})
         margin = float(base.get(seg["segment"], 0.0))
         rate = a.cost_per_hour.get(seg["role"], max(a.cost_per_hour.values()))
-        for i, f in enumerate(levels):
-            hours = clients * f * seg["hours_per_contact"]
+        channels = [("personal", float(seg["hours_per_contact"]), 1.0)]
+        if a.remote_hours < seg["hours_per_contact"]:
+            channels.append(("remote", a.remote_hours, a.remote_effect))
+        variants = [(f, c) for f in levels for c in (channels if f > 0 else channels[:1])]
+        for i, (f, (channel, per_contact, effect)) in enumerate(variants):
+            hours = clients * f * per_contact
             cost = hours * rate
-            value = margin * a.response_share * float(a.response(f))
+            value = margin * a.response_share * effect * float(a.response(f))
             share = cost / margin if margin > 0 else (np.inf if cost > 0 else 0.0)
             rows.append(
                 {
                     "segment": seg["segment"],
                     "role": seg["role"],
                     "option": i,
+                    "channel": channel,
                     "contacts_per_year": f,
+                    "hours_per_contact": per_contact,
                     "hours": hours,
                     "cost": cost,
                     "value": value,
@@ -218,7 +232,19 @@ def optimise(
     return Solution(chosen, float(chosen["net"].sum()), {str(k): float(v) for k, v in hours.items()})
 
 
-CHOICE_COLUMNS = ["segment", "role", "worked_by", "contacts_per_year", "hours", "role_hours", "cost", "value", "net"]
+CHOICE_COLUMNS = [
+    "segment",
+    "role",
+    "worked_by",
+    "channel",
+    "contacts_per_year",
+    "hours_per_contact",
+    "hours",
+    "role_hours",
+    "cost",
+    "value",
+    "net",
+]
 
 
 def marginal_fte_value(
@@ -243,7 +269,7 @@ def break_even(opts: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
         cost_share``: the arithmetic the report shows.
     """
     asked = plan.loc[plan["action"] == "work", ["segment", "contacts_per_year"]]
-    at_playbook = opts.merge(asked, on=["segment", "contacts_per_year"])
+    at_playbook = opts.loc[opts["channel"] == "personal"].merge(asked, on=["segment", "contacts_per_year"])
     over = at_playbook.loc[~at_playbook["affordable"]]
     out = over.assign(margin_base=np.where(over["cost_share"] > 0, over["cost"] / over["cost_share"], 0.0))
     return out[["segment", "contacts_per_year", "cost", "margin_base", "cost_share"]].reset_index(drop=True)

@@ -37,9 +37,12 @@ def apply_solution(plan: pd.DataFrame, solution: Solution, selling_hours_per_fte
     picked = out["segment"].map(chosen["contacts_per_year"])
     out["contacts_per_year"] = picked.where(worked, out["contacts_per_year"]).astype(float)
     out["worked_by"] = out["segment"].map(chosen["worked_by"]).where(worked, out["role"])
+    out["channel"] = out["segment"].map(chosen["channel"]).where(worked, "personal")
+    out["hours_per_contact"] = out["segment"].map(chosen["hours_per_contact"]).where(worked, out["hours_per_contact"])
     none = worked & (out["contacts_per_year"] == 0)
     out.loc[none, ["action", "worked_by"]] = ["automate", "automation"]
-    out["reason"] = np.where(worked & (out["contacts_per_year"] < out["playbook_contacts"]), "optimised", "")
+    lowered = (out["contacts_per_year"] < out["playbook_contacts"]) | (out["channel"] == "remote")
+    out["reason"] = np.where(worked & lowered, "optimised", "")
     worked = out["action"] == "work"
     out["contacts_per_year"] = out["contacts_per_year"].where(worked, 0.0)  # automated or stopped: no manual contact
     clients = out["clients"] - out["key_accounts"]
@@ -219,6 +222,8 @@ def run_step(
             "conversion_rate": a.conversion_rate,
             "new_client_years": a.new_client_years,
             "stand_in_efficiency": a.stand_in_efficiency,
+            "remote_hours": a.remote_hours,
+            "remote_effect": a.remote_effect,
             "stand_in": {k: list(v) for k, v in STAND_IN.items()},
             "marginal_fte_value": marginal,
         },

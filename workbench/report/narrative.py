@@ -526,6 +526,11 @@ class ClientReport:
         # One plan: the frequency and the worker are the allocation's, not the template's.
         table = table.assign(
             contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
+            hours_per_contact=table["segment"].map(plan["hours_per_contact"]).fillna(table["hours_per_contact"]),
+            channel=[
+                t("playbooks.remote_channel") if plan["channel"].get(s) == "remote" else c
+                for s, c in zip(table["segment"], table["channel"], strict=True)
+            ],
             role=table["segment"].map(plan["worked_by"]).fillna("none"),
             action=table["segment"].map(plan["action"]).fillna("stop"),
         )
@@ -568,6 +573,7 @@ class ClientReport:
                 ("clients", "common.clients", "int"),
                 ("action", "allocation.col_action", "label:actions"),
                 ("worked_by", "allocation.col_role", "label:roles"),
+                ("channel", "allocation.col_channel", "label:channels"),
                 ("playbook_contacts", "allocation.col_playbook_contacts", "number"),
                 ("contacts_per_year", "allocation.col_contacts", "number"),
                 ("hours", "allocation.col_hours", "number"),
@@ -596,6 +602,11 @@ class ClientReport:
             ),
             t("allocation.a_break_even", share=t.pct(settings["max_cost_share"], 0)),
             t("allocation.a_stand_in", eff=t.pct(settings["stand_in_efficiency"], 0)),
+            t(
+                "allocation.a_remote",
+                hours=t.decimal(settings["remote_hours"]),
+                effect=t.pct(settings["remote_effect"], 0),
+            ),
         ]
         if settings.get("margin_assumed"):
             assumptions.insert(0, t("allocation.a_margin", pct=t.pct(settings["assumed_margin_pct"], 0)))
