@@ -530,3 +530,10 @@ def test_importing_the_package_does_not_load_scikit_learn():
     code = "import sys, workbench.forecast; print('sklearn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_supervised_fits_lines_without_cost(b2b_lines):
+    # Without cost the margin features are empty; the binning of gradient boosting must not see them.
+    thin = b2b_lines.drop(columns=[c for c in ("cost",) if c in b2b_lines])
+    result = backtest(thin, AS_OF)
+    assert result.metrics.loc["supervised", "status"] == "tested"

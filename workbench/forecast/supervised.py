@@ -200,7 +200,9 @@ class SupervisedForecast(Forecaster):
         if train.size > self.max_train_clients:
             rng = np.random.default_rng(self.random_state)
             train = np.sort(rng.choice(train, self.max_train_clients, replace=False))
-        X = features.iloc[train]
+        # A feature with no value at all (a margin feature without cost, say) breaks the binning: left out.
+        self.features_ = [c for c in features.columns if features[c].iloc[train].notna().any()]
+        X = features.iloc[train][self.features_]
         y = np.clip(revenue[train], 0.0, None)
         if not y.sum() > 0:
             raise UnfittableError("supervised: no client of the training window had revenue in its target period")
@@ -220,7 +222,7 @@ class SupervisedForecast(Forecaster):
         known = features["tenure_days"].notna().to_numpy()
         revenue = np.zeros(history.n_clients)
         p_buy = np.zeros(history.n_clients)
-        X = features.loc[known]
+        X = features.loc[known, self.features_]
         if len(X):
             with self._threads():
                 revenue[known] = self.regressor_.predict(X)
