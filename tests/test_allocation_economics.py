@@ -119,3 +119,35 @@ def test_a_cheaper_channel_comes_before_automation():
     assert best["net"] == pytest.approx(2_500)
     final = apply_solution(plan, optimise(opts, None, a), 1000).iloc[0]
     assert (final["action"], final["channel"], final["hours"], final["reason"]) == ("work", "remote", 50, "optimised")
+
+
+def test_the_margin_contact_acts_on_is_next_years_forecast_without_the_key_accounts():
+    from workbench.allocation import segment_base
+
+    a = Assumptions(cost_per_hour=COST)
+    clients = pd.DataFrame(
+        {
+            "client_id": ["k", "a", "b", "l"],
+            "segment": ["A", "A", "B", "lost"],
+            "status": ["active", "active", "active", "lost"],
+            "key_account": [True, False, False, False],
+            "margin": [300.0, 100.0, 50.0, 0.0],
+            "revenue": [1000.0, 400.0, 200.0, 0.0],
+            "margin_total": [900.0, 300.0, 100.0, 240.0],
+            "revenue_total": [3000.0, 1200.0, 400.0, 800.0],
+            "tenure_months": [36.0, 36.0, 36.0, 24.0],
+        }
+    )
+    plan = _plan(
+        [
+            ("A", 1, 2, 1, "work", "farmer", 4, 1.0),
+            ("B", 2, 1, 0, "work", "farmer", 4, 1.0),
+            ("lost", 3, 1, 0, "work", "farmer", 2, 0.5),
+        ]
+    )
+    current = segment_base(plan, clients, a)
+    # A without its key account: 100; B: 50; lost: .15 x 3 years x 240 / 2 years = 54.
+    assert current.tolist() == pytest.approx([100.0, 50.0, 54.0])
+    # The forecast expects A 800 and B 40 next year: A's own share is 100 / 400 = 1/4 -> 200; B 40; lost unchanged.
+    expected = pd.Series({"A": 800.0, "B": 40.0, "lost": 999.0})
+    assert segment_base(plan, clients, a, expected).tolist() == pytest.approx([200.0, 40.0, 54.0])

@@ -88,11 +88,15 @@ def default_cost_per_hour(currency: str) -> dict[str, float]:
     return dict(COST_PER_HOUR[currency])
 
 
-def segment_base(plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumptions) -> pd.Series:
+def segment_base(
+    plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumptions, expected: pd.Series | None = None
+) -> pd.Series:
     """Per segment, the yearly margin that contact work acts on (before the response share).
 
-    Active segments: their current margin (revenue x ``assumed_margin_pct``
-    without cost). Lost clients: past yearly margin x ``winback_share``.
+    Active segments: next year's margin as the backtested forecast expects it
+    (``expected``, per segment, key accounts' share taken out in proportion to
+    their current margin), else their current margin (revenue x
+    ``assumed_margin_pct`` without cost). Lost clients: past yearly margin x ``winback_share``.
     Never-bought clients: the median active client's margin x ``conversion_rate``,
     per client. Both of the latter over ``new_client_years``. Key accounts are left out (a key-account manager owns them).
     """
@@ -109,6 +113,16 @@ def segment_base(plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumpt
         default=a.conversion_rate * a.new_client_years * typical,
     )
     base = pd.Series(per_client, index=df.index).groupby(df["segment"]).sum()
+    if expected is not None:
+        whole = clients.loc[clients["status"] == "active"]
+        whole_margin = whole["margin"] if whole["margin"].notna().any() else whole["revenue"] * a.assumed_margin_pct
+        current_all = whole_margin.groupby(whole["segment"]).sum()
+        current_own = margin[active].groupby(df.loc[active, "segment"]).sum()
+        share = (current_own / current_all.where(current_all > 0)).reindex(expected.index).fillna(1.0).clip(0, 1)
+        forecast = (expected * share).reindex(base.index)
+        active_segments = df.loc[active, "segment"].unique()
+        use = forecast.notna() & base.index.isin(active_segments)
+        base[use] = forecast[use]
     return base.reindex(plan["segment"]).fillna(0.0)
 
 

@@ -131,7 +131,20 @@ def run_step(
     a = Assumptions(
         cost_per_hour=cost_per_hour, selling_hours_per_fte=selling_hours_per_fte, margin_assumed=assumed, **settings
     )
-    opts = options(plan, segment_base(plan, clients, a), a)
+    # Next year's margin per segment as the model that won the backtest expects it (revenue x the assumed
+    # margin without cost), annualised from the forecast's horizon.
+    expected = None
+    ahead = artifacts.load(run_dir, "priorities", "forecast", optional=True)
+    info = artifacts.load(run_dir, "priorities", "forecast_info", optional=True)
+    if ahead is not None and info is not None:
+        per_year = 12 / info["horizon_months"]
+        yearly = (
+            ahead["margin"]
+            if "margin" in ahead and ahead["margin"].notna().any()
+            else ahead["revenue"] * a.assumed_margin_pct
+        )
+        expected = pd.Series(yearly.to_numpy() * per_year, index=ahead["segment"])
+    opts = options(plan, segment_base(plan, clients, a, expected), a)
     over = break_even(opts, plan)
     ideal = optimise(opts, None, a)
     plan_ideal = apply_solution(plan, ideal, selling_hours_per_fte)

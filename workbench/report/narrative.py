@@ -610,6 +610,9 @@ class ClientReport:
         ]
         if settings.get("margin_assumed"):
             assumptions.insert(0, t("allocation.a_margin", pct=t.pct(settings["assumed_margin_pct"], 0)))
+        forecast = self.load("priorities", "forecast_info", optional=True)
+        if forecast is not None:
+            assumptions.insert(0, t("allocation.a_forecast", model=t.label("forecast.model", forecast["chosen"])))
         self.bullets(assumptions)
         if len(over):
             self.text("allocation.break_even_intro", share=t.pct(settings["max_cost_share"], 0))

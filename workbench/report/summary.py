@@ -118,7 +118,7 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         "roles": roles,
         "key_accounts": keys,
         "key_account_basis": meta["key_account_basis"],
-        "decisions": decisions(rows, roles, merged, meta, call_plan, settings, t),
+        "decisions": decisions(rows, roles, merged, meta, call_plan, settings, t) + forecast_warning(info, tested, t),
     }
 
 
@@ -213,3 +213,32 @@ def decisions(
 def _names(segments: list[dict], t: Translator) -> str:
     """Segments named in a sentence: the letters of ABCDE classes (their labels hold commas), else the label."""
     return ", ".join(s["segment"] if len(s["segment"]) <= 2 else t.label("segments", s["segment"]) for s in segments)
+
+
+#: A forecast is weak enough to say so on page 1 when its total is off by more than this share...
+WEAK_TOTAL = 0.25
+#: ...or its top 20 % hold less than this share of what perfect foresight's would.
+WEAK_RANKING = 0.8
+
+
+def forecast_warning(info: dict | None, metrics: dict, t: Translator) -> list[str]:
+    """A page-1 sentence only when the forecast behind the plan's expected figures is untested or weak."""
+    if info is None:
+        return []
+    if not info["backtested"]:
+        params = info["reason_params"]
+        return [
+            t(
+                "cover.d_forecast_untested",
+                history=params.get("history_months", ""),
+                required=params.get("required_months", ""),
+            )
+        ]
+    chosen, ceiling = metrics.get(info["chosen"]), metrics.get("perfect_foresight")
+    if not chosen or not ceiling or chosen["total_ratio"] is None or chosen["top_share"] is None:
+        return []
+    off = abs(chosen["total_ratio"] - 1)
+    ranking = chosen["top_share"] / ceiling["top_share"] if ceiling["top_share"] else 1.0
+    if off > WEAK_TOTAL or ranking < WEAK_RANKING:
+        return [t("cover.d_forecast_weak", off=t.pct(off, 0), ranking=t.pct(ranking, 0))]
+    return []
