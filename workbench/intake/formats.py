@@ -44,7 +44,6 @@ _DATE_TIME = re.compile(
 )
 #: Characters that only ever group thousands: spaces of every width and apostrophes.
 _GROUP_CHARS = "[ \u00a0\u202f\u2009']"
-_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 
 
 @dataclass(frozen=True)
@@ -243,12 +242,17 @@ def parse_numbers(
     if present.empty:
         return out, None
     codes, uniq_texts = pd.factorize(present)  # the work is done once per distinct text
-    texts = pd.Series(uniq_texts, dtype="string").str.translate(_MINUS)
+    # Arrow-backed strings: pandas runs contains / count / replace in C++ (RE2), a must at millions of values.
+    texts = pd.Series(uniq_texts, dtype="string[pyarrow]")
+    if texts.str.contains("[\u2212\u2013]", regex=True).any():
+        texts = texts.str.replace("\u2212", "-", regex=False).str.replace("\u2013", "-", regex=False)
+    plain = pd.to_numeric(texts, errors="coerce")  # the fast path: 1234.5
     if decimal is not None:
         mark, group, how = decimal, thousands if thousands is not None else ("." if decimal == "," else ","), "config"
+    elif plain.notna().all() and _dot_settled(texts):
+        mark, group, how = ".", thousands if thousands is not None else "", "only fit"
     else:
         mark, group, how = _decide_mark(texts, thousands, locale, where)
-    plain = pd.to_numeric(texts, errors="coerce")  # the fast path: 1234.5
     if mark == "." and plain.notna().all():
         values = plain
     else:
@@ -271,6 +275,19 @@ def parse_numbers(
     return out, ColumnFormat("decimal", mark, how, thousands=group, basis=basis)
 
 
+def _dot_settled(texts: pd.Series) -> bool:
+    """Whether the dot of plain numbers (all read by ``to_numeric``) is a decimal point beyond doubt.
+
+    True when no value has a dot (integers) or one value's dot cannot group
+    thousands (``2.5``, ``1234.567``, ``0.125``); False when every dotted value
+    is ``1.234``-shaped, which the full rule settles (locale, or an error).
+    """
+    dotted = texts.str.contains(".", regex=False)
+    if not dotted.any():
+        return True
+    return bool((dotted & ~texts.str.fullmatch(r"[+-]?[1-9]\d{0,2}\.\d{3}")).any())
+
+
 def _decide_mark(present: pd.Series, thousands: str | None, locale: str | None, where: str) -> tuple[str, str, str]:
     """The decimal mark, the thousands separator and how they were settled."""
     uniq = present.str.replace(_GROUP_CHARS, "", regex=True)
@@ -279,16 +296,18 @@ def _decide_mark(present: pd.Series, thousands: str | None, locale: str | None, 
     marks = uniq[uniq.str.contains("[.,]", regex=True)]
     if marks.empty:
         return ".", thousands if thousands is not None else space_group, "only fit"
-    both = marks.str.contains(r"\.", regex=True) & marks.str.contains(",", regex=False)
-    last = marks.str.extract(r"([.,])\d*$")[0]
+    # Every test below is a regex contains or count: no per-value Python (see parse_numbers).
     dots, commas = marks.str.count(r"\."), marks.str.count(",")
-    digits_after = marks.str.extract(r"[.,](\d*)$")[0].str.len()
-    integer = marks.str.extract(r"^[+-]?(\d*)")[0]
+    both = (dots > 0) & (commas > 0)
+    last_comma = marks.str.contains(r",\d*$", regex=True)
     single = (dots + commas) == 1
+    three_after = marks.str.contains(r"[.,]\d{3}$", regex=True)
+    long_integer = marks.str.contains(r"^[+-]?\d{4,}[.,]", regex=True)
+    zero_integer = marks.str.contains(r"^[+-]?0?[.,]", regex=True)
     # A single mark is a decimal unless three digits follow it after a 1-3 digit, non-zero integer part.
-    decimal_shaped = single & ((digits_after != 3) | (integer.str.len() > 3) | integer.isin(["", "0"]))
-    says_comma = (both & (last == ",")) | (dots > 1) & (commas <= 1) | (decimal_shaped & (commas == 1))
-    says_dot = (both & (last == ".")) | (commas > 1) & (dots <= 1) | (decimal_shaped & (dots == 1))
+    decimal_shaped = single & (~three_after | long_integer | zero_integer)
+    says_comma = (both & last_comma) | (dots > 1) & (commas <= 1) | (decimal_shaped & (commas == 1))
+    says_dot = (both & ~last_comma) | (commas > 1) & (dots <= 1) | (decimal_shaped & (dots == 1))
     if says_comma.any() and says_dot.any():
         raise IntakeError(
             f"{where}: numbers in two conventions: {_examples(marks[says_comma])} have a decimal comma, "
