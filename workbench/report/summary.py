@@ -9,6 +9,7 @@ writes the same dictionary to ``summary.json`` (schema in
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -181,19 +182,30 @@ def decisions(
                 clients=t.number(sum(s["clients"] for s in automated)),
             )
         )
-    hires, idle = [], []
+    hires, idle, heads = [], [], []
     for r in roles:
         role = t.label("roles", r["role"])
-        if r["recommendation"] == "hire":
+        if r["recommendation"] == "hire" and r["role"] == "head_of_sales":
+            sellers = sum(math.ceil(round(x["needed_fte"], 6)) for x in roles if x["role"] != "head_of_sales")
+            heads.append(
+                t(
+                    "cover.d_hire_head",
+                    fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 0),
+                    sellers=t.number(sellers),
+                    max=settings["max_reports_per_head"],
+                )
+            )
+        elif r["recommendation"] == "hire":
             hires.append(t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1)))
         elif r["recommendation"] == "redeploy":
             idle.append(t("cover.d_fte", role=role, fte=t.number(r["idle_fte"] or 0, 1)))
     if any(r["available_fte"] is not None for r in roles):
+        out.extend(heads)
         if hires:
             out.append(t("cover.d_hire", roles=", ".join(hires)))
         if idle:
             out.append(t("cover.d_redeploy", roles=", ".join(idle)))
-        if not hires and not idle:
+        if not hires and not idle and not heads:
             out.append(t("cover.d_team_ok"))
     else:
         needed = ", ".join(
