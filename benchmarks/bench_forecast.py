@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from timing import best_of  # noqa: E402  (benchmarks run as scripts: their folder is on the path)
 
 from workbench.forecast import SupervisedForecast, backtest, default_candidates, forecast
 from workbench.forecast.history import ClientHistory
@@ -55,15 +54,6 @@ def invoice_lines(n_clients: int, seed: int = 0) -> pd.DataFrame:
             "cost": (np.abs(amount) * rng.uniform(0.6, 0.9, n) * np.sign(amount)).round(2),
         }
     )
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(sizes: list[int], repeat: int | None, threads: int | None) -> None:
