@@ -262,10 +262,18 @@ CHOICE_COLUMNS = [
 
 
 def marginal_fte_value(
-    opts: pd.DataFrame, capacity: dict[str, float], assumptions: Assumptions, reserved: dict[str, float] | None = None
+    opts: pd.DataFrame,
+    capacity: dict[str, float],
+    assumptions: Assumptions,
+    reserved: dict[str, float] | None = None,
+    base: float | None = None,
 ) -> dict[str, float]:
-    """What one more FTE of each selling role would add to the plan's value minus cost, a year."""
-    base = optimise(opts, capacity, assumptions, reserved).objective
+    """What one more FTE of each selling role would add to the plan's value minus cost, a year.
+
+    ``base`` is the objective of the plan with ``capacity`` when the caller has solved it already.
+    """
+    if base is None:
+        base = optimise(opts, capacity, assumptions, reserved).objective
     gains = {}
     for role in STAND_IN:
         more = {**capacity, role: capacity.get(role, 0.0) + assumptions.selling_hours_per_fte}

@@ -178,14 +178,11 @@ def run_step(
         kam = min(capacity.get("key_account_manager", 0.0), n_key * kam_hours)
         reserved = {"key_account_manager": kam, "farmer": n_key * kam_hours - kam}
         now = optimise(opts, capacity, a, reserved)
-        marginal = marginal_fte_value(opts, capacity, a, reserved)
+        marginal = marginal_fte_value(opts, capacity, a, reserved, base=now.objective)
         final = apply_solution(plan, now, selling_hours_per_fte)
-        used = dict(now.hours_by_role)
-        for role, h in reserved.items():
-            used[role] = used.get(role, 0.0) + h
     else:
-        final, used = plan_ideal, dict(ideal.hours_by_role)
-    position = team_position(need, used, marginal, team if has_team else None, selling_hours_per_fte)
+        final = plan_ideal
+        position = team_position(need, dict(ideal.hours_by_role), marginal, None, selling_hours_per_fte)
     notes = [] if has_team else [artifacts.note("no_team")]
     if assumed:
         notes.append(artifacts.note("margin_assumed", pct=a.assumed_margin_pct))
