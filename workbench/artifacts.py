@@ -68,6 +68,22 @@ def note(key: str, **values: Any) -> dict:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def neutralise(value: Any) -> Any:
+    """``value`` as a spreadsheet shows it as text: a formula-like string gets a leading apostrophe.
+
+    A text that starts with ``= + - @``, a tab or a carriage return is a
+    formula to Excel, LibreOffice and Google Sheets; with an apostrophe in
+    front it is text (the OWASP rule for CSV injection). Anything else,
+    numbers (a negative number too), dates and missing values, is returned as it is.
+    """
+    return "'" + value if is_formula(value) else value
+
+
+def is_formula(value: Any) -> bool:
+    """Whether a spreadsheet would run ``value`` as a formula (a text starting with :data:`FORMULA_STARTS`)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
 def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``df`` whose text cells cannot run as spreadsheet formulas.
 
@@ -82,9 +98,8 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
         values = out[col]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        text = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        if text.any():
-            out[col] = values.astype(object).where(~text, "'" + values.astype(str))
+        if values.map(is_formula).any():
+            out[col] = values.astype(object).map(neutralise)
     return out
 
 

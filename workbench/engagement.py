@@ -9,6 +9,8 @@
         artifacts/<step>/    tables and figures each step saves
         notebooks/           the executed notebooks, for the analyst
         report.html, report.pdf
+        summary.json         the conclusions as data (docs/summary.md)
+        plan.xlsx            the plan for a CRM import and the sales team
         manifest.json        resolved config, input hashes, versions, seed
       runs/latest -> <timestamp>
 
@@ -29,11 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import STEPS, artifacts
 from .config import EngagementConfig, dump_config, load_config, parse_config
 from .intake import Intake, analysis_period, load_tables
 from .paths import NOTEBOOKS, TEMPLATES
+
+if TYPE_CHECKING:
+    from .report.i18n import Translator
 
 NOTEBOOK_FILES = {step: f"{i:02d}-{step}.ipynb" for i, step in enumerate(STEPS, start=1)}
 REPORT_NOTEBOOK = "07-report.ipynb"
@@ -335,13 +341,25 @@ def execute_step(
     return out
 
 
-def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
-    """Render the executed report notebook to HTML (and PDF); close the manifest."""
-    from .report import render as report
-    from .report import summary
+def write_conclusions(run_dir: Path, config: EngagementConfig) -> Translator:
+    """Write ``summary.json`` and ``plan.xlsx`` from one build of the conclusions; return the run's translator.
+
+    The workbook's segments are the very rows of ``summary.json``, so the two cannot disagree.
+    """
+    from .report import summary, workbook
 
     t = summary.run_translator(run_dir, config.engagement.language, config.engagement.currency)
-    _write_json(run_dir / "summary.json", {"company": config.engagement.company, **summary.build(run_dir, t)})
+    conclusions = summary.build(run_dir, t)
+    _write_json(run_dir / "summary.json", {"company": config.engagement.company, **conclusions})
+    workbook.write_plan(run_dir, t, conclusions)
+    return t
+
+
+def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
+    """Write the conclusions, render the executed report notebook to HTML (and PDF); close the manifest."""
+    from .report import render as report
+
+    t = write_conclusions(run_dir, config)
     title = config.engagement.title or t("cover.title")
     html = report.render_html(
         run_dir / "notebooks" / REPORT_NOTEBOOK,

@@ -521,19 +521,8 @@ class ClientReport:
         t = self.t
         self.heading("playbooks")
         self.text("playbooks.intro")
-        table = self.load("playbooks", "playbooks")
-        plan = self.load("allocation", "plan").set_index("segment")
         # One plan: the frequency and the worker are the allocation's, not the template's.
-        table = table.assign(
-            contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
-            hours_per_contact=table["segment"].map(plan["hours_per_contact"]).fillna(table["hours_per_contact"]),
-            channel=[
-                t("playbooks.remote_channel") if plan["channel"].get(s) == "remote" else c
-                for s, c in zip(table["segment"], table["channel"], strict=True)
-            ],
-            role=table["segment"].map(plan["worked_by"]).fillna("none"),
-            action=table["segment"].map(plan["action"]).fillna("stop"),
-        )
+        table = summary.playbooks(self.run_dir, t)
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
         for row in table.itertuples():
             heading = (

@@ -123,6 +123,28 @@ def build(run_dir: str | Path, t: Translator) -> dict:
     }
 
 
+def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
+    """The playbook of each segment as the plan works it (the report's chapter 5 and ``plan.xlsx``).
+
+    One plan: the frequency, the hours per contact, the channel (the remote
+    one when the plan chose it) and the role that works a segment are the
+    allocation's, not the template's; ``action`` is the plan's (work,
+    automate, stop).
+    """
+    table = artifacts.load(run_dir, "playbooks", "playbooks")
+    plan = artifacts.load(run_dir, "allocation", "plan").set_index("segment")
+    return table.assign(
+        contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
+        hours_per_contact=table["segment"].map(plan["hours_per_contact"]).fillna(table["hours_per_contact"]),
+        channel=[
+            t("playbooks.remote_channel") if plan["channel"].get(s) == "remote" else c
+            for s, c in zip(table["segment"], table["channel"], strict=True)
+        ],
+        role=table["segment"].map(plan["worked_by"]).fillna("none"),
+        action=table["segment"].map(plan["action"]).fillna("stop"),
+    )
+
+
 def decisions(
     segments: list[dict],
     roles: list[dict],
