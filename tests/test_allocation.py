@@ -6,7 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.allocation import compare_with_team, fte_by_role, sequence, workload
+from workbench.allocation import (
+    compare_with_team,
+    fte_by_role,
+    sales_departments,
+    sequence,
+    whole_sellers,
+    workload,
+)
+from workbench.allocation.workload import department_rules
 
 HOURS_PER_FTE = 100  # small, so that FTE = hours / 100 is easy to check
 
@@ -172,6 +180,89 @@ def test_fte_by_role_adds_kams_to_the_plans_kam_hours():
 def test_no_sellers_no_head():
     need = _need(pd.DataFrame({"role": ["automation"], "fte": [0.0]}), n_key_accounts=0)
     assert need == {"head_of_sales": 0, "key_account_manager": 0, "farmer": 0, "closer": 0, "hunter": 0}
+
+
+# --------------------------------------------------------------------------- sales departments
+
+
+@pytest.mark.parametrize(
+    "sellers, departments, heads, split",
+    [
+        (0, 0, 0, False),  # no seller, no department
+        (5, 1, 1, False),  # ceil(5 / 7) = 1 head
+        (8, 1, 2, False),  # below 10: one department, but ceil(8 / 7) = 2 heads for the span of control
+        (10, 2, 2, True),  # from 10 on: two departments, a head each
+        (14, 2, 2, True),  # ceil(14 / 7) = 2
+        (15, 3, 3, True),  # ceil(15 / 7) = 3: three departments, so that no head leads more than 7
+        (22, 4, 4, True),  # ceil(22 / 7) = 4
+    ],
+)
+def test_sales_departments_by_hand(sellers, departments, heads, split):
+    out = sales_departments(sellers)
+    assert (out["sellers"], out["departments"], out["heads"], out["split"]) == (sellers, departments, heads, split)
+
+
+def test_sales_departments_threshold_is_a_parameter():
+    # Threshold 6 with a span of 7: 6 sellers need one head by span, but two departments and so two heads.
+    assert sales_departments(6, split_departments_at=6) == {"sellers": 6, "departments": 2, "heads": 2, "split": True}
+    # Off: 15 sellers stay one department with ceil(15 / 7) = 3 heads.
+    assert sales_departments(15, split_departments_at=None) == {
+        "sellers": 15,
+        "departments": 1,
+        "heads": 3,
+        "split": False,
+    }
+    # A span of 12: 10 sellers fit one head, but from 10 on they are two departments, two heads.
+    assert sales_departments(10, max_reports_per_head=12)["heads"] == 2
+    assert sales_departments(9, max_reports_per_head=12)["heads"] == 1
+
+
+def test_fte_by_role_heads_follow_the_department_rule():
+    plan = pd.DataFrame({"role": ["farmer", "hunter"], "fte": [4.5, 1.2]})
+    # Sellers ceil(4.5) + ceil(1.2) = 5 + 2 = 7: one head by span (7 / 7) ...
+    assert _need(plan)["head_of_sales"] == 1
+    # ... two when the sales force splits from 7 sellers on.
+    assert _need(plan, split_departments_at=7)["head_of_sales"] == 2
+    assert whole_sellers(fte_by_role(plan)) == 7
+
+
+def _need_table(farmer: float) -> pd.DataFrame:
+    return fte_by_role(pd.DataFrame({"role": ["farmer"], "fte": [farmer]}))
+
+
+def test_department_rules_for_the_plan():
+    # 13.2 FTE -> 14 sellers: split into ceil(14 / 7) = 2 departments, 2 heads.
+    (rule,) = department_rules(_need_table(13.2))
+    assert rule["rule"] == "sales_departments"
+    assert (rule["sellers"], rule["departments"], rule["heads"], rule["at"], rule["max"]) == (14, 2, 2, 10, 7)
+    # 4 sellers: one department; 8 sellers: one department with two heads of group.
+    assert [r["rule"] for r in department_rules(_need_table(4.0))] == ["one_department"]
+    (groups,) = department_rules(_need_table(7.5))
+    assert (groups["rule"], groups["sellers"], groups["departments"], groups["heads"]) == (
+        "one_department_groups",
+        8,
+        1,
+        2,
+    )
+    # Off, or no seller: nothing to say.
+    assert department_rules(_need_table(13.2), split_departments_at=None) == []
+    assert department_rules(_need_table(0.0)) == []
+
+
+def test_department_rules_when_the_team_has_the_sellers():
+    # The plan needs 5 sellers; the team has 11 (10 farmers and a hunter; its head is not a seller):
+    # while it keeps them, 11 >= 10 splits them into max(2, ceil(11 / 7)) = 2 departments.
+    team = pd.DataFrame({"role": ["farmer"] * 10 + ["hunter", "head_of_sales"]})
+    plan_rule, team_rule = department_rules(_need_table(4.2), team)
+    assert plan_rule["rule"] == "one_department" and plan_rule["sellers"] == 5
+    assert team_rule["rule"] == "sales_departments_team"
+    assert (team_rule["sellers"], team_rule["needed"], team_rule["departments"]) == (11, 5, 2)
+    # A team of 9 sellers stays below the threshold: only the plan's rule.
+    assert [r["rule"] for r in department_rules(_need_table(4.2), team.iloc[2:])] == ["one_department"]
+    # When the plan itself splits, the team's count adds nothing.
+    assert [r["rule"] for r in department_rules(_need_table(10.0), pd.DataFrame({"role": ["farmer"] * 20}))] == [
+        "sales_departments"
+    ]
 
 
 # --------------------------------------------------------------------------- team and sequence

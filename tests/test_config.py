@@ -59,6 +59,16 @@ BROKEN = [
     ("wrong_abcde_quantiles.yaml", ["grouping.abcde", "high_quantile"]),
     ("wrong_key_account_thresholds.yaml", ["priorities.key_account_thresholds"]),
     (
+        "wrong_key_account_kind.yaml",
+        [
+            "priorities.key_account_kinds.C0042",
+            "unknown key-account kind 'refrence'",
+            "did you mean 'reference'?",
+            "valid kinds: potential, reference, partner, competent, innovator",
+        ],
+    ),
+    ("wrong_split_departments.yaml", ["allocation.split_departments_at", "greater than or equal to 2"]),
+    (
         "wrong_kmeans_feature.yaml",
         ["grouping.kmeans.features", "unknown criterion 'recency'", "did you mean 'recency_days'"],
     ),
@@ -76,6 +86,24 @@ def test_broken_config_fails_with_the_right_message(name, fragments):
     assert msg.startswith(f"{path}: ")
     for fragment in fragments:
         assert fragment in msg
+
+
+def test_key_account_kinds_accept_numeric_ids_and_a_single_kind():
+    raw = {
+        "engagement": {"company": "Acme"},
+        "data": {"transactions": {"file": "a.csv"}},
+        "priorities": {"key_account_kinds": {1042: "partner", "C7": ["innovator", "reference", "innovator"]}},
+    }
+    kinds = parse_config(raw).priorities.key_account_kinds
+    assert kinds == {"1042": ["partner"], "C7": ["innovator", "reference"]}
+
+
+def test_defaults_of_the_new_rules():
+    config = load_config(TEMPLATES / "engagement-thin.yaml")
+    assert config.priorities.key_account_kinds == {}
+    assert config.allocation.split_departments_at == 10
+    raw = {"engagement": {"company": "Acme"}, "data": {"transactions": {"file": "a.csv"}}}
+    assert parse_config({**raw, "allocation": {"split_departments_at": None}}).allocation.split_departments_at is None
 
 
 def test_every_broken_config_is_tested():

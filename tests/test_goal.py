@@ -1,14 +1,15 @@
-"""Step 1 — goal: weights of the goal, product lines and client concentration, by hand."""
+"""Step 1 — goal: weights of the goal, product lines, client concentration and market capacity, by hand."""
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.goal import concentration, product_lines, resolve_goal
+from workbench.goal import client_base, concentration, herfindahl, market_capacity, product_lines, resolve_goal
 
 # --------------------------------------------------------------------------- resolve_goal
 
@@ -163,3 +164,171 @@ def test_concentration_empty():
     _, fig = concentration(pd.DataFrame({"client_id": pd.Series([], dtype=str), "amount": pd.Series([], dtype=float)}))
     assert fig["clients"] == 0 and fig["clients_for_80"] == 0
     assert np.isnan(fig["top20_share"])
+
+
+# --------------------------------------------------------------------------- Herfindahl–Hirschman index
+
+
+def test_hhi_of_the_ten_clients_by_hand():
+    # Shares in percent 50, 20, 15, 5, 3, 2, 2, 1, 1, 1 (the zero-revenue client has none):
+    # 2500 + 400 + 225 + 25 + 9 + 4 + 4 + 1 + 1 + 1 = 3170 > 2500: high; 10000 / 3170 = 3.15 equal clients.
+    _, fig = concentration(_ten_clients())
+    assert fig["hhi"] == pytest.approx(3170)
+    assert fig["hhi_level"] == "high"
+    assert fig["equivalent_clients"] == pytest.approx(10_000 / 3170)
+
+
+@pytest.mark.parametrize(
+    "revenue, hhi, level, equivalent",
+    [
+        # Ten equal clients: 10 x 10^2 = 1000 < 1500, the same as ten equal clients.
+        ([7.0] * 10, 1000, "unconcentrated", 10),
+        # 25, 25 and ten of 5: 625 + 625 + 10 x 25 = 1500 exactly: not below 1500, so moderate.
+        ([25.0, 25.0] + [5.0] * 10, 1500, "moderate", 10_000 / 1500),
+        # 30, 25, 20, 15, 10: 900 + 625 + 400 + 225 + 100 = 2250.
+        ([300.0, 250.0, 200.0, 150.0, 100.0], 2250, "moderate", 10_000 / 2250),
+        # Four equal clients: 4 x 625 = 2500 exactly: still moderate; 4 equal clients.
+        ([1.0, 1.0, 1.0, 1.0], 2500, "moderate", 4),
+        # One client: 100^2 = 10000, a mono-client; a refund-only client has no share.
+        ([80.0, -20.0, 0.0], 10_000, "high", 1),
+    ],
+)
+def test_hhi_levels_and_equal_clients(revenue, hhi, level, equivalent):
+    out = herfindahl(pd.Series(revenue))
+    assert out["hhi"] == pytest.approx(hhi)
+    assert out["hhi_level"] == level
+    assert out["equivalent_clients"] == pytest.approx(equivalent)
+
+
+def test_hhi_without_revenue():
+    out = herfindahl(pd.Series([0.0, -5.0]))
+    assert np.isnan(out["hhi"]) and out["hhi_level"] is None and np.isnan(out["equivalent_clients"])
+    _, fig = concentration(pd.DataFrame({"client_id": pd.Series([], dtype=str), "amount": pd.Series([], dtype=float)}))
+    assert np.isnan(fig["hhi"])
+
+
+# --------------------------------------------------------------------------- market capacity
+
+
+def _base():
+    # Period 2025-01-01 .. 2025-12-31. a: two invoices in the period (100 + 50 on I1, 150 on I2), one before it;
+    # b: one line without an invoice id (client x date = its invoice), 200; c: bought before the period only (lost);
+    # d: never bought (potential); e: a line after the end (not counted, so e is potential too).
+    tx = pd.DataFrame(
+        {
+            "client_id": ["a", "a", "a", "a", "b", "c", "e"],
+            "invoice_id": ["I0", "I1", "I1", "I2", None, "I3", "I4"],
+            "date": pd.to_datetime(
+                [
+                    "2024-06-01",
+                    "2025-02-01",
+                    "2025-02-01",
+                    "2025-12-31 15:30",
+                    "2025-07-01",
+                    "2024-03-01",
+                    "2026-01-05",
+                ],
+                format="ISO8601",
+            ),
+            "amount": [999.0, 100.0, 50.0, 150.0, 200.0, 400.0, 70.0],
+        }
+    )
+    clients = pd.DataFrame({"client_id": list("abcde")})
+    return tx, clients
+
+
+def test_client_base_by_hand():
+    tx, clients = _base()
+    base = client_base(tx, clients, "2025-01-01", "2025-12-31")
+    # Active a, b; lost c; potential d, e. Revenue 100 + 50 + 150 + 200 = 500 on 3 invoices (I1, I2, b's day).
+    assert (base["active"], base["lost"], base["potential"]) == (2, 1, 2)
+    assert base["revenue"] == 500
+    assert base["invoices"] == 3
+    assert base["avg_invoice"] == pytest.approx(500 / 3)
+
+
+def test_client_base_without_invoice_ids_counts_client_days():
+    tx, clients = _base()
+    base = client_base(tx.drop(columns="invoice_id"), clients, "2025-01-01", "2025-12-31")
+    # a bought on 2025-02-01 (two lines, one invoice) and 2025-12-31; b on 2025-07-01: 3 invoices.
+    assert base["invoices"] == 3
+
+
+def test_market_capacity_by_hand():
+    # The method: average invoice x (active + potential) = 2000 x (30 + 20) = 100 000;
+    # at 6 invoices per client a year: 600 000.
+    out = market_capacity(2000.0, 30, 20, 6.0)
+    assert out["clients"] == 50
+    assert out["capacity"] == pytest.approx(100_000)
+    assert out["yearly"] == pytest.approx(600_000)
+    assert out["invoices_per_client_year"] == 6
+    # Without a purchase rate: the method's figure only.
+    assert "yearly" not in market_capacity(2000.0, 30, 0)
+    assert market_capacity(2000.0, 30, 0)["capacity"] == pytest.approx(60_000)
+
+
+def test_client_base_agrees_with_the_criteria_status_rule():
+    from workbench.criteria import client_criteria
+
+    tx, clients = _base()
+    table = client_criteria(clients, tx, None, start=pd.Timestamp("2025-01-01"), end=pd.Timestamp("2025-12-31"))
+    counts = table["status"].value_counts()
+    base = client_base(tx, clients, "2025-01-01", "2025-12-31")
+    assert (base["active"], base["lost"], base["potential"]) == (counts["active"], counts["lost"], counts["potential"])
+
+
+# --------------------------------------------------------------------------- the step and chapter 1
+
+
+@pytest.mark.parametrize(
+    "language, fragments",
+    [
+        (
+            "en",
+            [
+                "Herfindahl–Hirschman index",
+                ": 5,000, highly concentrated. Equivalent number of equal clients: 2.0 (10,000 / 5,000)",
+                "Market capacity, as the method computes it",
+                "× (2 + 1) = ",
+                "invoices a year each",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "Индекс Херфиндаля — Хиршмана",
+                ": 5\u00a0000 — концентрация высокая. Эквивалентное число равных клиентов: 2,0",
+                "Ёмкость рынка по методике",
+                "× (2 + 1) = ",
+                "счетов в год на клиента: 1,0",
+            ],
+        ),
+    ],
+)
+def test_chapter_one_states_hhi_and_market_capacity(tmp_path, language, fragments):
+    from workbench import artifacts
+    from workbench import goal as step
+    from workbench.report.narrative import ClientReport
+
+    # Period 2025: a and b bought 300 each on one invoice (shares 50% and 50%: HHI 2 x 2500 = 5000,
+    # two equal clients); c never bought. Average invoice 300; capacity 300 x (2 + 1) = 900;
+    # one invoice per active client a year: 900 a year.
+    tx = pd.DataFrame(
+        {
+            "client_id": ["a", "b"],
+            "invoice_id": ["I1", "I2"],
+            "date": pd.to_datetime(["2025-03-01", "2025-09-01"]),
+            "amount": [300.0, 300.0],
+        }
+    )
+    period = {"start": "2025-01-01", "end": "2025-12-31", "lookback_months": 12}
+    artifacts.save(tmp_path, "intake", transactions=tx, clients=pd.DataFrame({"client_id": list("abc")}), period=period)
+    result = step.run_step(tmp_path, "grow_margin_key_clients")
+    assert result["concentration"]["hhi"] == pytest.approx(5000)
+    assert result["market_capacity"]["capacity"] == pytest.approx(900)
+    assert result["market_capacity"]["yearly"] == pytest.approx(900)
+    out: list = []
+    ClientReport(tmp_path, language, sink=out.append).goal()
+    text = " ".join(html.unescape(o) for o in out if isinstance(o, str))
+    for fragment in fragments:
+        assert fragment in text, fragment

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.priorities import division_shares, key_accounts, priority_scores, segment_cards
+from workbench.priorities import (
+    division_shares,
+    key_accounts,
+    priority_scores,
+    segment_cards,
+    unknown_kind_clients,
+)
 
 # --------------------------------------------------------------------------- segment cards
 
@@ -184,6 +190,47 @@ def test_key_accounts_custom_thresholds():
     flagged, _ = key_accounts(crit, thresholds=(0.3, 0.5, 0.9))
     assert list(flagged["client_id"]) == ["a"]
     assert list(flagged["flag"]) == ["key"]
+
+
+def _margins():
+    # Margins 600, 200, 100, 60, 40 of 1000: a 60% critical, b 20% (not above: key), c 10% (not above: nothing).
+    return pd.DataFrame({"client_id": list("abcde"), "margin": [600.0, 200.0, 100.0, 60.0, 40.0], "revenue": 1.0})
+
+
+def test_a_client_named_by_kind_is_a_key_account_beside_the_money_flags():
+    kinds = {"d": ["innovator", "reference"], "a": ["partner"], "e": []}
+    flagged, _ = key_accounts(_margins(), kinds=kinds)
+    # a and b by money; d (6%) by kind alone; e has no kind left, so it is not key. Largest share first.
+    assert list(flagged["client_id"]) == ["a", "b", "d"]
+    assert list(flagged["flag"]) == ["critical", "key", ""]
+    assert list(flagged["kinds"]) == ["partner", "", "innovator,reference"]
+    assert list(flagged["share"]) == pytest.approx([0.6, 0.2, 0.06])
+
+
+def test_key_accounts_without_kinds_have_an_empty_kinds_column():
+    flagged, _ = key_accounts(_margins())
+    assert list(flagged["client_id"]) == ["a", "b"]
+    assert list(flagged["kinds"]) == ["", ""]
+
+
+def test_a_potential_client_named_by_kind_has_no_share_but_is_key():
+    crit = pd.concat(
+        [_margins(), pd.DataFrame({"client_id": ["p"], "margin": [0.0], "revenue": [0.0]})], ignore_index=True
+    )
+    flagged, _ = key_accounts(crit, kinds={"p": ["potential"]})
+    assert list(flagged["client_id"]) == ["a", "b", "p"]
+    assert flagged.set_index("client_id").loc["p", "share"] == 0
+
+
+def test_unknown_kind_raises_and_unknown_client_is_listed():
+    with pytest.raises(ValueError, match="unknown strategic; valid kinds: potential, reference"):
+        key_accounts(_margins(), kinds={"a": ["strategic"]})
+    kinds = {"zz": ["partner"], "a": ["partner"], "0042": ["innovator"]}
+    # Unknown IDs are left out of the table (no crash) and listed for the report's note.
+    flagged, _ = key_accounts(_margins(), kinds=kinds)
+    assert list(flagged["client_id"]) == ["a", "b"]
+    assert unknown_kind_clients(_margins(), kinds) == ["0042", "zz"]
+    assert unknown_kind_clients(_margins(), None) == []
 
 
 # --------------------------------------------------------------------------- division shares

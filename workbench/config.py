@@ -52,6 +52,10 @@ CANONICAL_COLUMNS: dict[str, dict[str, list[str]]] = {
 
 ROLES = ("head_of_sales", "key_account_manager", "farmer", "closer", "hunter")
 METRICS = ("margin_share", "revenue_share", "margin_pct", "headroom_share", "frequency", "new_line_gap", "smb_share")
+#: The method's key accounts that are not about money (the money-based flags are key, critical, mono):
+#: high potential not yet realised, a known reference brand, a partner who shares its plans, a client
+#: more competent than the company, an innovator (about 2.5 % of clients take up new things first).
+KEY_ACCOUNT_KINDS = ("potential", "reference", "partner", "competent", "innovator")
 
 
 class ConfigError(ValueError):
@@ -304,6 +308,34 @@ class PrioritiesConfig(_Strict):
     )
     key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
     forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    key_account_kinds: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="client_id -> the key-account kinds a consultant names, not about money: "
+        + ", ".join(KEY_ACCOUNT_KINDS)
+        + "; such a client counts as a key account whatever its share.",
+    )
+
+    @field_validator("key_account_kinds", mode="before")
+    @classmethod
+    def _kinds_as_lists(cls, value: Any) -> Any:
+        # A client ID may be read from YAML as a number (1042), and one kind may be given without a list.
+        if isinstance(value, dict):
+            return {str(k): [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("key_account_kinds")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for client, kinds in value.items():
+            for kind in kinds:
+                if kind not in KEY_ACCOUNT_KINDS:
+                    near = difflib.get_close_matches(kind, KEY_ACCOUNT_KINDS, n=1, cutoff=0.6)
+                    hint = f" (did you mean '{near[0]}'?)" if near else ""
+                    raise ValueError(
+                        f"priorities.key_account_kinds.{client}: unknown key-account kind '{kind}'{hint}; "
+                        f"valid kinds: {', '.join(KEY_ACCOUNT_KINDS)}"
+                    )
+        return {client: list(dict.fromkeys(kinds)) for client, kinds in value.items()}
 
     @field_validator("key_account_thresholds")
     @classmethod
@@ -398,7 +430,15 @@ class AllocationConfig(_Strict):
     """Step 6: selling hours and the method's staffing rules (``allocation:``)."""
 
     selling_hours_per_fte: float = Field(1000, gt=0, description="Hours a year one FTE spends on client contacts.")
-    max_reports_per_head: int = Field(7, ge=1, le=15)
+    max_reports_per_head: int = Field(
+        7, ge=1, le=15, description="Span of control: direct reports of one head of sales (the method: 6–7 at most)."
+    )
+    split_departments_at: int | None = Field(
+        10,
+        ge=2,
+        description="From this many sellers (needed by the plan or in the team) the sales force is split into two or "
+        "more sales departments, each with its own head (the method: with 10–15 sellers); null: never split.",
+    )
     accounts_per_kam: int = Field(3, ge=1, le=10)
     drop_lowest_tier: bool = True
     automate_tiers: list[int] | None = Field(

@@ -114,6 +114,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             **common,
             "n_tiers": c.priorities.n_tiers,
             "key_account_thresholds": list(c.priorities.key_account_thresholds),
+            "key_account_kinds": {k: list(v) for k, v in c.priorities.key_account_kinds.items()},
             "forecast": c.priorities.forecast.model_dump(),
         }
     if step == "playbooks":
@@ -128,6 +129,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             **common,
             "selling_hours_per_fte": a.selling_hours_per_fte,
             "max_reports_per_head": a.max_reports_per_head,
+            "split_departments_at": a.split_departments_at,
             "accounts_per_kam": a.accounts_per_kam,
             "drop_lowest_tier": a.drop_lowest_tier,
             "automate_tiers": a.automate_tiers,

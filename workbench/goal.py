@@ -6,8 +6,9 @@ the segment metrics of ``priorities.segment_cards``: ``margin_share``,
 (of the unrealised potential), ``frequency`` (invoices per client a year),
 ``new_line_gap`` (of the existing clients not buying the new line yet) and
 ``smb_share`` (of the small and mid-size clients).
-The portfolio diagnostics (product lines, client concentration) are the facts
-a consultant uses to choose the goal.
+The portfolio diagnostics (product lines, client concentration with its
+Pareto curve and Herfindahl–Hirschman index, market capacity) are the facts a
+consultant uses to choose the goal.
 """
 
 from __future__ import annotations
@@ -133,7 +134,8 @@ def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     figures : dict
         ``clients``, ``top20_share`` (revenue share of the top 20% of clients,
         rounded up to whole clients), ``clients_for_80`` (how many clients make
-        80% of revenue) and its share of clients.
+        80% of revenue) and its share of clients; ``hhi``, ``hhi_level`` and
+        ``equivalent_clients`` of :func:`herfindahl` over the same clients.
     """
     revenue = transactions.groupby("client_id")["amount"].sum()
     revenue = revenue[revenue > 0].sort_values(ascending=False)
@@ -154,7 +156,104 @@ def concentration(transactions: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         "clients_for_80": int((cum < 0.8).sum() + 1) if n else 0,
     }
     figures["clients_for_80_share"] = figures["clients_for_80"] / n if n else float("nan")
+    figures.update(herfindahl(revenue))
     return curve, figures
+
+
+#: The usual reading of the Herfindahl–Hirschman index (0–10,000): below the first bound
+#: unconcentrated, up to the second (inclusive) moderately concentrated, above it highly concentrated.
+HHI_BOUNDS = (1500, 2500)
+HHI_LEVELS = ("unconcentrated", "moderate", "high")
+
+
+def herfindahl(revenue: pd.Series) -> dict:
+    """Client concentration as the Herfindahl–Hirschman index of revenue shares.
+
+    Parameters
+    ----------
+    revenue : Series
+        Revenue per client in the period; clients with no positive revenue
+        have no share and are left out (as on the Pareto curve).
+
+    Returns
+    -------
+    dict
+        ``hhi``: the sum of squared revenue shares in percent (0–10,000; one
+        client = 10,000, n equal clients = 10,000 / n); ``hhi_level``:
+        ``unconcentrated`` (< 1,500), ``moderate`` (1,500–2,500) or ``high``
+        (> 2,500); ``equivalent_clients``: 10,000 / HHI, the number of equal
+        clients that would give the same concentration. NaN and None without
+        revenue.
+    """
+    positive = revenue[revenue > 0].astype(float)
+    total = positive.sum()
+    if not len(positive) or total <= 0:
+        return {"hhi": float("nan"), "hhi_level": None, "equivalent_clients": float("nan")}
+    hhi = float(((positive / total * 100) ** 2).sum())
+    level = HHI_LEVELS[0] if hhi < HHI_BOUNDS[0] else HHI_LEVELS[1] if hhi <= HHI_BOUNDS[1] else HHI_LEVELS[2]
+    return {"hhi": hhi, "hhi_level": level, "equivalent_clients": 10_000 / hhi}
+
+
+def client_base(transactions: pd.DataFrame, clients: pd.DataFrame, start, end) -> dict:
+    """The period's average invoice and the active, lost and potential clients behind market capacity.
+
+    Statuses follow step 2's rule (``criteria.client_criteria``): active if
+    bought in ``[start, end]``, lost if bought before ``start`` only, potential
+    if a client of ``clients`` never bought up to ``end``. An invoice is an
+    ``invoice_id`` (client x date where it is missing, or without the column).
+
+    Returns
+    -------
+    dict
+        ``active, lost, potential, revenue, invoices`` (of the period) and
+        ``avg_invoice`` (revenue / invoices; NaN without invoices).
+    """
+    tx = transactions.loc[transactions["date"] < pd.Timestamp(end).normalize() + pd.Timedelta(days=1)]
+    current = tx.loc[tx["date"] >= pd.Timestamp(start)]
+    key = current["client_id"].astype(str) + "|" + current["date"].astype(str)
+    if "invoice_id" in current:
+        key = current["invoice_id"].astype("string").fillna(key)
+    bought, active = set(tx["client_id"]), set(current["client_id"])
+    ids = set(clients["client_id"])
+    revenue, invoices = float(current["amount"].sum()), int(key.nunique())
+    return {
+        "active": len(ids & active),
+        "lost": len(ids & (bought - active)),
+        "potential": len(ids - bought),
+        "revenue": revenue,
+        "invoices": invoices,
+        "avg_invoice": revenue / invoices if invoices else float("nan"),
+    }
+
+
+def market_capacity(
+    avg_invoice: float, active: int, potential: int, invoices_per_client_year: float | None = None
+) -> dict:
+    """Market capacity as the method computes it: average invoice x (active + potential clients).
+
+    That is the value of one purchase by every client of the market the
+    company knows. With ``invoices_per_client_year`` (how often an active
+    client buys), ``yearly`` is the same at that purchase rate:
+    average invoice x invoices a year x clients.
+
+    Returns
+    -------
+    dict
+        ``avg_invoice, active, potential, clients, capacity`` and, when the
+        rate is given, ``invoices_per_client_year`` and ``yearly``.
+    """
+    clients = int(active) + int(potential)
+    out = {
+        "avg_invoice": float(avg_invoice),
+        "active": int(active),
+        "potential": int(potential),
+        "clients": clients,
+        "capacity": float(avg_invoice) * clients,
+    }
+    if invoices_per_client_year is not None:
+        out["invoices_per_client_year"] = float(invoices_per_client_year)
+        out["yearly"] = out["capacity"] * float(invoices_per_client_year)
+    return out
 
 
 def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_product_line: str | None = None) -> dict:
@@ -170,6 +269,13 @@ def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_prod
     ]
     lines = product_lines(current)
     curve, figures = concentration(current)
+    base = client_base(tx, artifacts.load(run_dir, "intake", "clients"), period["start"], period["end"])
+    months = period.get("lookback_months") or 12
+    rate = base["invoices"] / base["active"] * 12 / months if base["active"] else None
+    capacity = market_capacity(
+        0.0 if pd.isna(base["avg_invoice"]) else base["avg_invoice"], base["active"], base["potential"], rate
+    )
+    capacity["revenue"] = base["revenue"]
     notes = []
     if lines is None:
         notes.append(artifacts.note("no_product_line"))
@@ -177,6 +283,8 @@ def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_prod
         notes.append(artifacts.note("no_cost"))
     if new_product_line and (lines is None or new_product_line not in set(lines["product_line"])):
         notes.append(artifacts.note("new_line_not_sold", line=new_product_line))
+    if not base["potential"]:
+        notes.append(artifacts.note("capacity_no_potential"))
     goal.notes = notes
     figures.update(
         revenue=float(current["amount"].sum()),
@@ -185,8 +293,15 @@ def run_step(run_dir, goal_name: str, goal_weights: dict | None = None, new_prod
         if "cost" in current and current["cost"].notna().any()
         else None,
     )
-    saved = {"goal": goal.to_dict(), "pareto": curve, "concentration": figures}
+    saved = {"goal": goal.to_dict(), "pareto": curve, "concentration": figures, "market_capacity": capacity}
     if lines is not None:
         saved["product_lines"] = lines
     artifacts.save(run_dir, "goal", **saved)
-    return {"goal": goal, "product_lines": lines, "pareto": curve, "concentration": figures, "period": period}
+    return {
+        "goal": goal,
+        "product_lines": lines,
+        "pareto": curve,
+        "concentration": figures,
+        "market_capacity": capacity,
+        "period": period,
+    }

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .config import KEY_ACCOUNT_KINDS
+
 KEY_ACCOUNT_FLAGS = ("key", "critical", "mono")
 #: How much of a client's headroom counts, by the evidence behind its potential (an assumption,
 #: shown in the report): an analyst's score fully, the client's own size three quarters, peers half.
@@ -246,18 +248,40 @@ def adapt_weights(
     return ({k: v / total for k, v in out.items()} if total else out), changes
 
 
-def key_accounts(criteria: pd.DataFrame, thresholds=(0.10, 0.20, 0.70)) -> tuple[pd.DataFrame, str]:
-    """Clients whose share of the company's margin crosses the key-account thresholds.
+def key_accounts(
+    criteria: pd.DataFrame, thresholds=(0.10, 0.20, 0.70), kinds: dict[str, list[str]] | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Key accounts: clients whose share of the company's margin crosses the thresholds, or named by kind.
+
+    Parameters
+    ----------
+    criteria : DataFrame
+        ``client_id``, ``margin``, ``revenue`` (and ``name``).
+    thresholds : three increasing shares
+        Key, critical dependence, mono-client.
+    kinds : dict, optional
+        ``client_id -> kinds`` of :data:`~workbench.config.KEY_ACCOUNT_KINDS`:
+        the key accounts a consultant names for a quality, not money. Such a
+        client is a key account whatever its share; IDs the criteria do not
+        have are left out (see :func:`unknown_kind_clients`).
 
     Returns
     -------
     flagged : DataFrame
-        ``client_id, name, share, flag`` with flag ``key`` (> first
-        threshold), ``critical`` (> second: the company depends on it) or
-        ``mono`` (> third: a mono-client); largest first.
+        ``client_id, name, value, share, flag, kinds`` with flag ``key`` (>
+        first threshold), ``critical`` (> second: the company depends on it),
+        ``mono`` (> third: a mono-client) or ``""`` (key by kind only), and
+        ``kinds`` the named kinds as comma-separated codes (``""``: none);
+        largest share first.
     basis : {"margin", "revenue"}
         Revenue is used when the data has no cost.
     """
+    for client, named in (kinds or {}).items():
+        unknown = [k for k in named if k not in KEY_ACCOUNT_KINDS]
+        if unknown:
+            raise ValueError(
+                f"key-account kinds of {client}: unknown {', '.join(unknown)}; valid kinds: {', '.join(KEY_ACCOUNT_KINDS)}"
+            )
     basis = "margin" if criteria["margin"].notna().any() else "revenue"
     value = criteria[basis].fillna(0)
     total = value.clip(lower=0).sum()
@@ -265,10 +289,19 @@ def key_accounts(criteria: pd.DataFrame, thresholds=(0.10, 0.20, 0.70)) -> tuple
     flag = np.select(
         [share > thresholds[2], share > thresholds[1], share > thresholds[0]], list(KEY_ACCOUNT_FLAGS[::-1]), default=""
     )
+    named_kinds = {str(c): ",".join(dict.fromkeys(k)) for c, k in (kinds or {}).items() if k}
     cols = ["client_id"] + (["name"] if "name" in criteria else [])
-    flagged = criteria[cols].assign(value=value, share=share, flag=flag)
-    flagged = flagged.loc[flagged["flag"] != ""].sort_values("share", ascending=False, ignore_index=True)
-    return flagged, basis
+    flagged = criteria[cols].assign(
+        value=value, share=share, flag=flag, kinds=[named_kinds.get(str(c), "") for c in criteria["client_id"]]
+    )
+    flagged = flagged.loc[(flagged["flag"] != "") | (flagged["kinds"] != "")]
+    return flagged.sort_values("share", ascending=False, ignore_index=True), basis
+
+
+def unknown_kind_clients(criteria: pd.DataFrame, kinds: dict[str, list[str]] | None) -> list[str]:
+    """The client IDs given key-account kinds that the data does not have (sorted)."""
+    known = set(criteria["client_id"].astype(str))
+    return sorted(str(c) for c in (kinds or {}) if str(c) not in known)
 
 
 def division_shares(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame | None:
@@ -329,7 +362,11 @@ def segment_forecast(
 
 
 def run_step(
-    run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70), forecast: dict | None = None
+    run_dir,
+    n_tiers: int = 4,
+    key_account_thresholds=(0.10, 0.20, 0.70),
+    forecast: dict | None = None,
+    key_account_kinds: dict | None = None,
 ) -> dict:
     """Describe and score the segments, flag key accounts, forecast the next period; save them."""
     from . import artifacts
@@ -344,10 +381,13 @@ def run_step(
     ranked, moved = goal_lead(ranked, goal["name"], n_tiers)
     contributions = score_contributions(ranked, weights).assign(segment=ranked["segment"])
     shifts = sensitivity(cards, weights, n_tiers)
-    flagged, basis = key_accounts(criteria, tuple(key_account_thresholds))
+    flagged, basis = key_accounts(criteria, tuple(key_account_thresholds), key_account_kinds)
     flagged = flagged.merge(segments, on="client_id", how="left")
     divisions = division_shares(criteria, segments)
     notes = []
+    unknown = unknown_kind_clients(criteria, key_account_kinds)
+    if unknown:
+        notes.append(artifacts.note("key_account_kinds_unknown", n=len(unknown), clients=", ".join(unknown)))
     if basis == "revenue":
         notes.append(artifacts.note("key_accounts_revenue_based"))
     if divisions is None:

@@ -3,7 +3,7 @@
 One plan, of which the FTE table, the playbooks' frequencies and the call
 plan are views: ``workload`` turns playbooks into hours under the method's
 rules (key-account managers, dedicated hunters, dropped and automated tiers,
-span of control); ``economics`` prices that work and chooses the contact
+span of control, sales departments); ``economics`` prices that work and chooses the contact
 frequency that pays, within the team's hours (HiGHS), with stand-ins;
 ``assignment`` gives every client one owner; ``step`` runs it for a run folder.
 """
@@ -11,7 +11,15 @@ frequency that pays, within the team's hours (HiGHS), with stand-ins;
 from .assignment import assign_clients, assignment_quality
 from .economics import Assumptions, break_even, marginal_fte_value, optimise, options, segment_base
 from .step import apply_solution, run_step, team_position
-from .workload import SELLER_ROLES, compare_with_team, fte_by_role, sequence, workload
+from .workload import (
+    SELLER_ROLES,
+    compare_with_team,
+    fte_by_role,
+    sales_departments,
+    sequence,
+    whole_sellers,
+    workload,
+)
 
 __all__ = [
     "SELLER_ROLES",
@@ -26,8 +34,10 @@ __all__ = [
     "optimise",
     "options",
     "run_step",
+    "sales_departments",
     "segment_base",
     "sequence",
     "team_position",
+    "whole_sellers",
     "workload",
 ]

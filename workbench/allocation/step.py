@@ -20,7 +20,7 @@ from .economics import (
     options,
     segment_base,
 )
-from .workload import SELLER_ROLES, compare_with_team, fte_by_role, workload
+from .workload import SELLER_ROLES, compare_with_team, department_rules, fte_by_role, whole_sellers, workload
 
 
 def apply_solution(plan: pd.DataFrame, solution: Solution, selling_hours_per_fte: float) -> pd.DataFrame:
@@ -100,6 +100,7 @@ def run_step(
     dedicated_hunters: bool = True,
     currency: str = "RUB",
     economics: dict | None = None,
+    split_departments_at: int | None = 10,
 ) -> dict:
     """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
     from .. import artifacts
@@ -150,7 +151,13 @@ def run_step(
     plan_ideal = apply_solution(plan, ideal, selling_hours_per_fte)
     n_key = len(flagged)
     kam_hours = selling_hours_per_fte / accounts_per_kam
-    need = fte_by_role(plan_ideal, n_key, accounts_per_kam=accounts_per_kam, max_reports_per_head=max_reports_per_head)
+    need = fte_by_role(
+        plan_ideal,
+        n_key,
+        accounts_per_kam=accounts_per_kam,
+        max_reports_per_head=max_reports_per_head,
+        split_departments_at=split_departments_at,
+    )
     if n_key:
         rules.insert(
             0,
@@ -166,9 +173,12 @@ def run_step(
             "rule": "span_of_control",
             "segments": [],
             "clients": 0,
-            "fte": float(need.loc[need["role"] == "head_of_sales", "fte_needed"].iloc[0]),
+            "fte": math.ceil(whole_sellers(need) / max_reports_per_head),  # by span alone; departments may add
             "max": max_reports_per_head,
         }
+    )
+    rules += department_rules(
+        need, team, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
     )
     saved: dict = {}
     marginal: dict[str, float] = {}
@@ -220,6 +230,7 @@ def run_step(
         settings={
             "selling_hours_per_fte": selling_hours_per_fte,
             "max_reports_per_head": max_reports_per_head,
+            "split_departments_at": split_departments_at,
             "accounts_per_kam": accounts_per_kam,
             "currency": currency,
             "cost_per_hour": cost_per_hour,

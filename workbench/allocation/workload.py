@@ -11,6 +11,9 @@ and each one is reported with its effect:
 - the lowest tier is not worked any more (``drop_lowest_tier``);
 - low-priority tiers are automated: no manual hours;
 - one head of sales has at most ``max_reports_per_head`` direct reports;
+- from ``split_departments_at`` sellers on (the method: with 10–15 sellers),
+  the sales force is split into two (or more) sales departments, each with
+  its own head, which compete with each other (:func:`sales_departments`);
 - segments are worked one after another in priority order: the plan shows
   how far the current team reaches.
 """
@@ -126,20 +129,104 @@ def _rule(name: str, rows: pd.DataFrame) -> dict:
 
 
 def fte_by_role(
-    plan: pd.DataFrame, n_key_accounts: int = 0, *, accounts_per_kam: int = 3, max_reports_per_head: int = 7
+    plan: pd.DataFrame,
+    n_key_accounts: int = 0,
+    *,
+    accounts_per_kam: int = 3,
+    max_reports_per_head: int = 7,
+    split_departments_at: int | None = 10,
 ) -> pd.DataFrame:
     """FTE needed per role: the plan's sellers, key-account managers, heads of sales.
 
     Key accounts need ``ceil(n / accounts_per_kam)`` dedicated managers on top
     of the plan's KAM hours. Heads of sales: ``ceil(sellers / max_reports_per_head)``
-    where sellers are the whole people the seller FTE round up to.
+    where sellers are the whole people the seller FTE round up to, and one
+    per department when the sellers are split into departments
+    (:func:`sales_departments`).
     """
     need = plan.loc[plan["role"].isin(SELLER_ROLES)].groupby("role")["fte"].sum()
     need = need.reindex(list(ROLES), fill_value=0.0)
     need["key_account_manager"] += math.ceil(n_key_accounts / accounts_per_kam) if n_key_accounts else 0
     sellers = sum(math.ceil(round(need[r], 6)) for r in SELLER_ROLES)
-    need["head_of_sales"] = math.ceil(sellers / max_reports_per_head) if sellers else 0
+    structure = sales_departments(
+        sellers, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+    )
+    need["head_of_sales"] = structure["heads"]
     return need.rename("fte_needed").rename_axis("role").reset_index()
+
+
+def whole_sellers(need: pd.DataFrame) -> int:
+    """The people the seller roles' FTE of :func:`fte_by_role` round up to (heads of sales not counted)."""
+    fte = need.set_index("role")["fte_needed"]
+    return int(sum(math.ceil(round(float(fte.get(r, 0.0)), 6)) for r in SELLER_ROLES))
+
+
+def sales_departments(sellers: int, *, max_reports_per_head: int = 7, split_departments_at: int | None = 10) -> dict:
+    """The method's structure for a number of sellers: how many sales departments, how many heads.
+
+    One head of sales leads at most ``max_reports_per_head`` people
+    (``ceil(sellers / max_reports_per_head)`` heads). From
+    ``split_departments_at`` sellers on (the method: "with 10–15 people, split
+    them into two teams, two departments"; its source reports 15–20 % more
+    revenue from the heads' competition), the sellers form two or more sales
+    departments, one head each and each within the span of control:
+    ``max(2, ceil(sellers / max_reports_per_head))`` departments. Below the
+    threshold (or with ``None``: never split) there is one department.
+
+    Returns
+    -------
+    dict
+        ``sellers``, ``departments`` (0 without sellers), ``heads`` (at least
+        one per department) and ``split`` (True when the rule splits them).
+    """
+    span = math.ceil(sellers / max_reports_per_head) if sellers else 0
+    split = bool(sellers) and split_departments_at is not None and sellers >= split_departments_at
+    departments = max(2, span) if split else (1 if sellers else 0)
+    return {"sellers": int(sellers), "departments": departments, "heads": max(span, departments), "split": split}
+
+
+def department_rules(
+    need: pd.DataFrame,
+    team: pd.DataFrame | None = None,
+    *,
+    max_reports_per_head: int = 7,
+    split_departments_at: int | None = 10,
+) -> list[dict]:
+    """The sales-department rule's outcome, as entries of the plan's rules (``rules.<rule>`` in the report).
+
+    For the sellers the plan needs (:func:`whole_sellers` of ``need``):
+    ``sales_departments`` (split), ``one_department`` or, when the span of
+    control alone needs more than one head, ``one_department_groups``. When
+    the team has more sellers than that (people in seller roles) and they
+    reach the threshold while the plan's do not, ``sales_departments_team``
+    says what the rule means while the team keeps them. Nothing when the plan
+    needs no seller or the rule is off (``split_departments_at=None``).
+
+    Returns
+    -------
+    list of dict
+        ``rule, segments, clients, sellers, needed, departments, heads, split, at, max``.
+    """
+    if split_departments_at is None:
+        return []
+    planned = whole_sellers(need)
+    base = {"segments": [], "clients": 0, "needed": planned, "at": split_departments_at, "max": max_reports_per_head}
+    by_plan = sales_departments(
+        planned, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+    )
+    out = []
+    if planned:
+        name = "sales_departments" if by_plan["split"] else "one_department"
+        if not by_plan["split"] and by_plan["heads"] > 1:
+            name = "one_department_groups"
+        out.append({**base, "rule": name, **by_plan})
+    in_team = int(team["role"].isin(SELLER_ROLES).sum()) if team is not None and not team.empty else 0
+    by_team = sales_departments(
+        in_team, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+    )
+    if in_team > planned and by_team["split"] and not by_plan["split"]:
+        out.append({**base, "rule": "sales_departments_team", **by_team})
+    return out
 
 
 def compare_with_team(need: pd.DataFrame, team: pd.DataFrame | None) -> pd.DataFrame:

@@ -78,8 +78,12 @@ def _figure(width=8.0, height=4.0):
     return fig, ax
 
 
-def pareto(curve: pd.DataFrame, t: Translator):
-    """Cumulative share of revenue against cumulative share of clients, with the 20% mark."""
+def pareto(curve: pd.DataFrame, t: Translator, figures: dict | None = None):
+    """Cumulative share of revenue against cumulative share of clients, with the 20% mark.
+
+    With ``figures`` (``goal.concentration``'s), the Herfindahl–Hirschman index,
+    its reading and the equivalent number of equal clients are written beside the curve.
+    """
     fig, ax = _figure(7, 4)
     x = np.concatenate([[0], curve["client_share"]])
     y = np.concatenate([[0], curve["revenue_share"]])
@@ -95,6 +99,21 @@ def pareto(curve: pd.DataFrame, t: Translator):
             xytext=(0.3, max(top - 0.25, 0.1)),
             arrowprops={"arrowstyle": "->", "color": "#c62828"},
             color="#c62828",
+        )
+    if figures and figures.get("hhi_level"):
+        ax.text(
+            0.98,
+            0.04,
+            t(
+                "charts.pareto_hhi",
+                hhi=t.number(figures["hhi"]),
+                level=t(f"goal.hhi_level.{figures['hhi_level']}"),
+                equal=t.number(figures["equivalent_clients"], 1),
+            ),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            color="#1f4e79",
         )
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

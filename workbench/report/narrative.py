@@ -234,7 +234,35 @@ class ClientReport:
             share80=t.pct(conc["clients_for_80_share"], 0),
             clients=t.number(conc["clients"]),
         )
-        self.figure(charts.pareto(self.load("goal", "pareto"), t))
+        self.figure(charts.pareto(self.load("goal", "pareto"), t, conc))
+        if conc.get("hhi_level"):
+            self.text(
+                "goal.hhi",
+                hhi=t.number(conc["hhi"]),
+                level=t(f"goal.hhi_level.{conc['hhi_level']}"),
+                equal=t.number(conc["equivalent_clients"], 1),
+                moderate=t.number(goal_diagnostics.HHI_BOUNDS[0]),
+                high=t.number(goal_diagnostics.HHI_BOUNDS[1]),
+            )
+        capacity = self.load("goal", "market_capacity", optional=True)
+        if capacity is not None and capacity["clients"]:
+            self.subheading("goal.capacity_title")
+            self.text(
+                "goal.capacity",
+                avg=t.money(capacity["avg_invoice"]),
+                active=t.number(capacity["active"]),
+                potential=t.number(capacity["potential"]),
+                capacity=t.money_round(capacity["capacity"]),
+            )
+            if capacity.get("yearly") is not None:
+                self.text(
+                    "goal.capacity_yearly",
+                    avg=t.money(capacity["avg_invoice"]),
+                    rate=t.number(capacity["invoices_per_client_year"], 1),
+                    clients=t.number(capacity["clients"]),
+                    yearly=t.money_round(capacity["yearly"]),
+                    revenue=t.money_round(capacity["revenue"]),
+                )
         self.notes(goal.get("notes"))
 
     def criteria(self) -> None:
@@ -441,6 +469,16 @@ class ClientReport:
             mono=t.pct(th[2], 0),
             basis=t.label("basis", meta["key_account_basis"]),
         )
+        kinds = flagged["kinds"].fillna("") if "kinds" in flagged else pd.Series("", index=flagged.index)
+        by_kind, by_money = kinds != "", flagged["flag"].fillna("") != ""
+        if not by_money.any():
+            self.text("priorities.key_none", key=t.pct(th[0], 0))
+        if by_kind.any():
+            self.text(
+                "priorities.key_kinds_rule",
+                n=t.number(int(by_kind.sum())),
+                only=t.number(int((by_kind & ~by_money).sum())),
+            )
         if len(flagged):
             cols = [("client_id", "priorities.col_client", "text")]
             if "name" in flagged:
@@ -448,11 +486,13 @@ class ClientReport:
             cols += [
                 ("segment", "grouping.col_segment", "label:segments"),
                 ("share", "priorities.col_share", "pct"),
-                ("flag", "priorities.col_flag", "label:flags"),
+                ("flag_text", "priorities.col_flag", "text"),
             ]
-            self.table(flagged, cols)
-        else:
-            self.text("priorities.key_none", key=t.pct(th[0], 0))
+            shown = flagged.assign(flag_text=[t.label("flags", f) if f else "–" for f in flagged["flag"].fillna("")])
+            if by_kind.any():  # the consultant's kinds beside the money-based flags
+                shown["kinds_text"] = [self._kinds(v) for v in kinds]
+                cols.append(("kinds_text", "priorities.col_kinds", "text"))
+            self.table(shown, cols)
         shares = self.load("priorities", "division_shares", optional=True)
         if shares is not None:
             self.subheading("priorities.division_title")
@@ -463,6 +503,13 @@ class ClientReport:
                 [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
             )
         self.notes(meta.get("notes"))
+
+    def _kinds(self, codes: str) -> str:
+        """Key-account kinds in a cell: "Reference brand, partner" ("–" for none)."""
+        labels = [self.t.label("key_kinds", k) for k in codes.split(",") if k]
+        if not labels:
+            return "–"
+        return ", ".join([labels[0]] + [label[:1].lower() + label[1:] for label in labels[1:]])
 
     def forecast_section(self) -> None:
         """Next period per segment from the model that won the backtest, each figure with its error band."""
@@ -628,6 +675,11 @@ class ClientReport:
                     fte=t.number(r.get("fte", 0)),
                     max=r.get("max", ""),
                     per_kam=settings["accounts_per_kam"],
+                    sellers=t.number(r.get("sellers", 0)),
+                    needed=t.number(r.get("needed", 0)),
+                    departments=t.number(r.get("departments", 0)),
+                    heads=t.number(r.get("heads", 0)),
+                    at=r.get("at", ""),
                 )
             )
         self.bullets(rules)

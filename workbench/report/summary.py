@@ -90,7 +90,12 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         for r in fte.to_dict("records")
     ]
     keys = [
-        {"client_id": str(k["client_id"]), "share": round(float(k["share"]), 4), "flag": k["flag"]}
+        {
+            "client_id": str(k["client_id"]),
+            "share": round(float(k["share"]), 4),
+            "flag": k["flag"],
+            "kinds": [kind for kind in str(k.get("kinds") or "").split(",") if kind],
+        }
         for k in flagged.to_dict("records")
     ]
     info = load("priorities", "forecast_info", optional=True)
@@ -209,12 +214,15 @@ def decisions(
         role = t.label("roles", r["role"])
         if r["recommendation"] == "hire" and r["role"] == "head_of_sales":
             sellers = sum(math.ceil(round(x["needed_fte"], 6)) for x in roles if x["role"] != "head_of_sales")
+            at = settings.get("split_departments_at")
             heads.append(
                 t(
-                    "cover.d_hire_head",
+                    "cover.d_hire_head_split" if at is not None and sellers >= at else "cover.d_hire_head",
                     fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 0),
                     sellers=t.number(sellers),
                     max=settings["max_reports_per_head"],
+                    departments=t.number(r["needed_fte"]),
+                    at=at,
                 )
             )
         elif r["recommendation"] == "hire":
