@@ -422,3 +422,16 @@ def test_a_key_account_always_has_an_owner_even_without_a_key_account_manager():
     # 50 h fit nobody (F1 10 h, F2 20 h): each goes to the one with most hours left, over capacity, never unassigned.
     assert rows.loc["c1", "manager_id"] == "F2" and rows.loc["c1", "status"] == "over_capacity"
     assert rows.loc["c5", "manager_id"] == "F1" and rows.loc["c5", "status"] == "over_capacity"
+
+
+def test_segments_the_consultant_stops_are_not_worked_and_said_so():
+    plan, rules = workload(
+        _playbooks(), _cards(), {"A": 2}, selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, stop_segments=["B"]
+    )
+    plan = plan.set_index("segment")
+    assert plan.loc["B", "action"] == "stop" and plan.loc["B", "hours"] == 0
+    assert plan.loc["A", "hours"] == 96  # the others as before
+    rule = next(r for r in rules if r["rule"] == "stop_segments")
+    assert rule["segments"] == ["B"] and rule["clients"] == 20 and rule["hours"] == 60
+    with pytest.raises(ValueError, match=r"allocation.stop_segments: no segment 'Z'"):
+        workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, stop_segments=["Z"])

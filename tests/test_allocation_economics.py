@@ -151,3 +151,76 @@ def test_the_margin_contact_acts_on_is_next_years_forecast_without_the_key_accou
     # The forecast expects A 800 and B 40 next year: A's own share is 100 / 400 = 1/4 -> 200; B 40; lost unchanged.
     expected = pd.Series({"A": 800.0, "B": 40.0, "lost": 999.0})
     assert segment_base(plan, clients, a, expected).tolist() == pytest.approx([200.0, 40.0, 54.0])
+
+
+def _idle_case(d_margin_per_client: float):
+    from workbench.allocation.step import use_idle_hours
+
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 2, 4), remote_hours=1.0)
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 4, 1.0), ("D", 3, 100, 0, "automate", "automation", 4, 1.0)])
+    playbooks = pd.DataFrame({"segment": ["A", "D"], "role": ["farmer", "farmer"]})
+    clients = pd.DataFrame(
+        {
+            "client_id": [f"c{i}" for i in range(110)],
+            "segment": ["A"] * 10 + ["D"] * 100,
+            "status": "active",
+            "margin": [10_000.0] * 10 + [d_margin_per_client] * 100,
+            "revenue": 1.0,
+            "margin_total": 1.0,
+            "revenue_total": 1.0,
+            "tenure_months": 24.0,
+            "key_account": False,
+        }
+    )
+    opts = options(plan, pd.Series({"A": 100_000.0, "D": 0.0}), a)
+    now = optimise(opts, {"farmer": 1000.0}, a)
+    return a, plan, playbooks, clients, opts, now, use_idle_hours
+
+
+def test_idle_hours_work_an_automated_segment_where_contact_pays():
+    # A takes 10 x 4 x 1 h = 40 h of the farmer's 1,000. D (automated by the tier rule): 100 clients,
+    # margin 500,000: 4 contacts = 400 h, 75,000 - 20,000 = 55,000 > 2 (40,000) > 1 (24,289): D at 4.
+    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(5_000.0)
+    up, solution, rule, _ = use_idle_hours(plan, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
+    final = apply_solution(up, solution, 1000).set_index("segment")
+    assert final.loc["D", "action"] == "work" and final.loc["D", "reason"] == "idle_capacity"
+    assert final.loc["D", "contacts_per_year"] == 4 and final.loc["D", "hours"] == 400
+    assert rule == {"rule": "idle_capacity", "segments": ["D"], "clients": 100, "hours": 400.0}
+    assert solution.hours_by_role["farmer"] == pytest.approx(440)
+    # With 200 h only 160 are left after A: one contact a year (100 h) is what fits.
+    up, solution, _, _ = use_idle_hours(plan, playbooks, now, {"farmer": 200.0}, {}, clients, a)
+    assert apply_solution(up, solution, 1000).set_index("segment").loc["D", "contacts_per_year"] == 1
+
+
+def test_idle_hours_leave_a_segment_automated_when_contact_does_not_pay_and_name_the_next_use():
+    from workbench.allocation.step import next_best_use
+
+    # D's margin 50,000: 1 contact brings 2,929 for 5,000 of time, 2 bring 5,000 for 10,000: nothing pays.
+    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(500.0)
+    up, solution, rule, extra = use_idle_hours(plan, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
+    assert rule is None and up["action"].tolist() == ["work", "automate"]
+    best = next_best_use(pd.concat([opts, extra], ignore_index=True), solution.choice)
+    # A is at its playbook's maximum; the best step up is D at one contact: +2,929 for 5,000.
+    assert best["segment"] == "D" and best["contacts_per_year"] == 1
+    assert best["extra_value"] == pytest.approx(50_000 * 0.2 * (1 - 0.5**0.5))
+    assert best["extra_cost"] == pytest.approx(5_000) and best["extra_hours"] == pytest.approx(100)
+
+
+def test_a_segment_is_shared_between_its_role_and_an_idle_stand_in():
+    # B: 10 clients x 1 h; 12 contacts = 120 h, worth 1,000,000 x .2 x (1 - .5 ** 6) - 120 x 50 = 190,875.
+    # The farmer has 100 h: alone, B could get 4 contacts (40 h) at most within a whole-segment choice.
+    # An idle hunter stands in for the other 20 h at 80 %: 25 of its hours. So B gets its 12.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 4, 12), remote_hours=1.0)
+    plan = _plan([("B", 1, 10, 0, "work", "farmer", 12, 1.0)])
+    opts = options(plan, pd.Series({"B": 1_000_000.0}), a)
+    sol = optimise(opts, {"farmer": 100.0, "hunter": 100.0}, a)
+    assert sol.choice.loc[0, "contacts_per_year"] == 12
+    assert sol.hours_by_role == pytest.approx({"farmer": 100.0, "hunter": 25.0})
+    split = sol.split.set_index("worked_by")
+    assert split.loc["farmer", "share"] == pytest.approx(100 / 120) and split.loc["hunter", "share"] == pytest.approx(
+        20 / 120
+    )
+    assert sol.choice.loc[0, "worked_by"] == "farmer" and sol.choice.loc[0, "role_hours"] == pytest.approx(125)
+    # Without the hunter, the farmer's 100 h give 4 contacts (40 h), not 12.
+    alone = optimise(opts, {"farmer": 100.0}, a)
+    assert alone.choice.loc[0, "contacts_per_year"] == 4 and alone.hours_by_role == pytest.approx({"farmer": 40.0})

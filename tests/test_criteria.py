@@ -352,3 +352,51 @@ def test_money_is_rounded_to_the_minor_unit_before_any_rule():
         pd.DataFrame({"client_id": ["a"]}), tx.assign(amount=[100.4, 0, 0]), start=START, end=END, money_digits=0
     )
     assert yen.loc[0, "revenue"] == 100
+
+
+def test_behaviour_comes_after_size_and_before_peers():
+    peers = _peers().assign(annual_revenue=np.nan)
+    peers.loc[peers["client_id"] == "mp", "annual_revenue"] = 80_000.0  # size: 800
+    behaviour = pd.Series({"mp": 5000.0, "r3": 900.0, "r1": 50.0})
+    out = estimate_potential(peers, 0.75, wallet_share=0.01, behaviour=behaviour).set_index("client_id")
+    assert out.loc["mp", "potential"] == 800 and out.loc["mp", "potential_source"] == "size"
+    assert out.loc["r3", "potential"] == 900 and out.loc["r3", "potential_source"] == "behaviour"
+    # Never below the client's own revenue (r1 bought 100): no negative headroom from a forecast.
+    assert out.loc["r1", "potential"] == 100 and out.loc["r1", "headroom"] == 0
+    assert out.loc["r1", "potential_source"] == "behaviour"
+    # The others keep their peers' estimate.
+    assert out.loc["r2", "potential_source"] == "peers"
+
+
+def test_behaviour_is_potential_only_when_a_model_beat_the_naive_forecast():
+    from workbench.criteria import behaviour_potential
+
+    clients = pd.DataFrame({"client_id": ["a", "b"], "revenue": [60.0, 30.0]})
+    beaten = {"clients": clients, "info": {"reason": "beats_naive", "horizon_months": 6}}
+    assert behaviour_potential(beaten).to_dict() == {"a": 120.0, "b": 60.0}  # six months, annualised
+    for reason in ("naive_not_beaten", "history_too_short", "not_measurable"):
+        assert behaviour_potential({"clients": clients, "info": {"reason": reason, "horizon_months": 12}}) is None
+
+
+def test_lost_only_with_enough_history_before_the_window():
+    from workbench.criteria import history_before_window
+
+    clients = pd.DataFrame({"client_id": ["old", "new"]})
+
+    def lines(first):
+        tx = pd.DataFrame(
+            {"client_id": ["old", "new"], "date": pd.to_datetime([first, "2025-06-01"]), "amount": [10.0, 20.0]}
+        )
+        return tx
+
+    # The data starts 9 days before the window: "old" stopped buying, but the history cannot tell it is lost.
+    short = client_criteria(clients, lines("2024-12-23"), start=START, end=END).set_index("client_id")
+    assert history_before_window(lines("2024-12-23"), START) == pytest.approx(9 / MONTH)
+    assert short.loc["old", "status"] == "lost" and not short.loc["old", "lost_confirmed"]
+    # Seven months of history: lost (the default minimum is six).
+    long = client_criteria(clients, lines("2024-06-01"), start=START, end=END).set_index("client_id")
+    assert long.loc["old", "status"] == "lost" and long.loc["old", "lost_confirmed"]
+    assert not long.loc["new", "lost_confirmed"]  # active clients are never "lost"
+    # The minimum is a parameter.
+    strict = client_criteria(clients, lines("2024-06-01"), start=START, end=END, lost_min_history_months=12)
+    assert not strict.set_index("client_id").loc["old", "lost_confirmed"]

@@ -385,6 +385,11 @@ def test_forecast_by_group_band_by_hand():
     assert set(by["band_basis"]) == {"group"}
     with pytest.raises(ValueError, match="no group"):
         forecast_by_group(fc, groups.drop("D"), result)
+    # What a step saves (the chosen model against the actual) bands the same, without the model.
+    against = result.chosen_against_actual()
+    assert against.loc["B", ["revenue_predicted", "revenue_actual"]].tolist() == [200, 150]
+    pd.testing.assert_frame_equal(forecast_by_group(fc, groups, against), by)
+    assert set(forecast_by_group(fc, groups, None)["band_basis"]) == {"none"}
 
 
 def test_a_group_absent_from_the_backtest_takes_the_whole_base_error():

@@ -132,6 +132,19 @@ def _render(args) -> int:
     return 0
 
 
+#: The demo shows what-if scenarios beside its plan (a real engagement sets its own under scenarios:).
+DEMO_SCENARIOS = """
+# What-if scenarios, each run through the six steps and shown beside the plan (chapter 6).
+scenarios:
+  - name: "+1 key-account manager"
+    team_add: {key_account_manager: 1}
+  - name: "Drop D"
+    changes: {allocation: {stop_segments: [D]}}
+  - name: "Acquisition goal"
+    changes: {goal: {name: acquire_smb}}
+"""
+
+
 def _demo(args) -> int:
     from . import demo
     from .engagement import init_engagement
@@ -139,6 +152,8 @@ def _demo(args) -> int:
     path: Path = args.path
     if not (path / "engagement.yaml").exists():
         init_engagement(path, DEMO_COMPANY)
+        with (path / "engagement.yaml").open("a", encoding="utf-8") as f:
+            f.write(DEMO_SCENARIOS)
     demo.generate(path / "data", n_clients=args.clients, seed=args.seed)
     print(f"demo company: {args.clients} clients in {path / 'data'}")
     return _run(path, args.language, not args.no_pdf)

@@ -191,6 +191,24 @@ class GoalConfig(_Strict):
         return self
 
 
+class ForecastConfig(_Strict):
+    """Step 2: the backtest behind each client's forecast next period (``criteria.forecast:``).
+
+    The forecast gives potential from behaviour (only when a model beats
+    last year's revenue), the segments' expected revenue (step 4) and the
+    plan's expected margin (step 6).
+    """
+
+    horizon_months: int = Field(
+        12, ge=1, le=36, description="Forecast horizon; shortened (and said) when history is short."
+    )
+    min_history_months: int = Field(12, ge=1, description="History the candidates need before the backtest cutoff.")
+    min_horizon_months: int = Field(
+        3, ge=1, description="Shortest horizon worth backtesting; below it, naive and no backtest."
+    )
+    margin: float = Field(0.02, ge=0, lt=1, description="A model must beat the naive forecast by this relative margin.")
+
+
 class CriteriaConfig(_Strict):
     """Step 2: the window and benchmarks behind the per-client criteria (``criteria:``)."""
 
@@ -214,6 +232,12 @@ class CriteriaConfig(_Strict):
     size_bands: list[int] = Field(
         default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands."
     )
+    lost_min_history_months: float = Field(
+        6,
+        ge=0,
+        description="History the data must cover before the window for a client who stopped buying to be called lost.",
+    )
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
 
 class AbcdeConfig(_Strict):
@@ -287,19 +311,6 @@ class GroupingConfig(_Strict):
     kmeans: KMeansConfig = Field(default_factory=KMeansConfig)
 
 
-class ForecastConfig(_Strict):
-    """Step 4: the backtest behind next period's forecast per segment (``priorities.forecast:``)."""
-
-    horizon_months: int = Field(
-        12, ge=1, le=36, description="Forecast horizon; shortened (and said) when history is short."
-    )
-    min_history_months: int = Field(12, ge=1, description="History the candidates need before the backtest cutoff.")
-    min_horizon_months: int = Field(
-        3, ge=1, description="Shortest horizon worth backtesting; below it, naive and no backtest."
-    )
-    margin: float = Field(0.02, ge=0, lt=1, description="A model must beat the naive forecast by this relative margin.")
-
-
 class PrioritiesConfig(_Strict):
     """Step 4: tiers and key-account thresholds (``priorities:``)."""
 
@@ -307,7 +318,6 @@ class PrioritiesConfig(_Strict):
         4, ge=2, le=6, description="Tier 1 = highest priority; the lowest may be dropped, the one above it automated."
     )
     key_account_thresholds: tuple[float, float, float] = (0.10, 0.20, 0.70)
-    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
     key_account_kinds: dict[str, list[str]] = Field(
         default_factory=dict,
         description="client_id -> the key-account kinds a consultant names, not about money: "
@@ -426,6 +436,26 @@ class EconomicsConfig(_Strict):
         return value
 
 
+class CallListsConfig(_Strict):
+    """Step 6: the seeds' rules for the call lists (``allocation.calls:``)."""
+
+    holding_months: int = Field(
+        6, ge=1, le=36, description="Clients the plan does not work now are due again after this many months."
+    )
+    cold_call_gap_days: int = Field(30, ge=1, le=365, description="Fewest days between two calls to the same client.")
+    winback_half_life_months: float = Field(
+        12,
+        gt=0,
+        description="Win-back rank: past margin halves in weight for every this many months since the last purchase.",
+    )
+    at_risk_p_buy: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="An active client below this backtested chance of buying again is on the retention list.",
+    )
+
+
 class AllocationConfig(_Strict):
     """Step 6: selling hours and the method's staffing rules (``allocation:``)."""
 
@@ -446,6 +476,45 @@ class AllocationConfig(_Strict):
     )
     dedicated_hunters: bool = True
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig)
+    calls: CallListsConfig = Field(default_factory=CallListsConfig)
+    stop_segments: list[str] = Field(
+        default_factory=list,
+        description="Segments the consultant decides not to work (e.g. [D]); their clients go to the holding area.",
+    )
+
+
+#: The sections a what-if scenario may change (never the data or the engagement).
+SCENARIO_SECTIONS = ("goal", "criteria", "grouping", "priorities", "playbooks", "allocation")
+
+
+class ScenarioConfig(_Strict):
+    """A what-if scenario (an entry of ``scenarios:``), run beside the plan and compared with it."""
+
+    name: str = Field(min_length=1, description="How the report names the scenario, e.g. '+2 hunters'.")
+    team_add: dict[Literal[ROLES], float] = Field(  # type: ignore[valid-type]  # Literal from the ROLES tuple
+        default_factory=dict, description="FTE added to the team per role, e.g. {hunter: 2}."
+    )
+    changes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Step keys laid over the engagement's config, e.g. {allocation: {stop_segments: [D]}}.",
+    )
+
+    @field_validator("team_add")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for role, fte in value.items():
+            if fte <= 0:
+                raise ValueError(f"team_add.{role}: FTE to add must be > 0, got {fte}")
+        return value
+
+
+def merge_changes(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` laid over it: nested mappings merge, anything else replaces."""
+    out = dict(base)
+    for key, value in changes.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = merge_changes(out[key], value) if both else value
+    return out
 
 
 class EngagementConfig(_Strict):
@@ -460,6 +529,31 @@ class EngagementConfig(_Strict):
     playbooks: PlaybooksConfig = Field(default_factory=PlaybooksConfig)
     allocation: AllocationConfig = Field(default_factory=AllocationConfig)
     team: list[TeamMember] = Field(default_factory=list, description="The sales team, if not given as data.team.")
+    scenarios: list[ScenarioConfig] = Field(
+        default_factory=list, description="What-if scenarios run beside the plan and shown side by side with it."
+    )
+
+    def scenario(self, index: int) -> EngagementConfig:
+        """The config of scenario ``index``: its ``changes`` laid over this one, validated, without scenarios."""
+        scenario = self.scenarios[index]
+        where = f"scenarios[{index}] ({scenario.name}).changes"
+        bad = sorted(set(scenario.changes) - set(SCENARIO_SECTIONS))
+        if bad:
+            raise ConfigError(
+                f"{where}: cannot change {', '.join(bad)}; a scenario may change {', '.join(SCENARIO_SECTIONS)}"
+            )
+        raw = merge_changes(self.model_dump(mode="json", exclude={"scenarios"}), scenario.changes)
+        return parse_config(raw, source=where)
+
+    @model_validator(mode="after")
+    def _scenarios_are_valid_configs(self) -> EngagementConfig:
+        names = [s.name for s in self.scenarios]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(f"scenarios: each needs its own name; used more than once: {', '.join(twice)}")
+        for i in range(len(self.scenarios)):
+            self.scenario(i)  # a wrong key in a scenario fails at load, not after the plan has run
+        return self
 
 
 # --------------------------------------------------------------------------- loading

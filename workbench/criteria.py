@@ -80,6 +80,7 @@ def client_criteria(
     new_product_line: str | None = None,
     money_digits: int = 2,
     potential: dict | None = None,
+    lost_min_history_months: float = 6,
 ) -> pd.DataFrame:
     """Compute the per-client criteria table.
 
@@ -102,7 +103,12 @@ def client_criteria(
         The currency's minor unit: sums are rounded to it before any rule, so
         that a fully cancelled client nets 0, not -8.9e-16.
     potential : dict, optional
-        Keyword arguments of :func:`estimate_potential` (wallet share, peers).
+        Keyword arguments of :func:`estimate_potential` (wallet share, peers, behaviour).
+    lost_min_history_months : float, default 6
+        History the data must cover before the window for a client who bought
+        only before it to be called *lost*: with less, the client is still
+        ``status == "lost"`` (not active, bought before) but ``lost_confirmed``
+        is False, and the report calls it inactive, history too short.
 
     Returns
     -------
@@ -159,6 +165,7 @@ def client_criteria(
     out["status"] = np.select(
         [out["last_purchase"] >= start, out["first_purchase"].notna()], ["active", "lost"], default="potential"
     )
+    out["lost_confirmed"] = (out["status"] == "lost") & (history_before_window(tx, start) >= lost_min_history_months)
     out["size_band"] = size_band(out["employees"], size_bands) if "employees" in out else "unknown"
     out["smb"] = out["size_band"].isin(SIZE_LABELS[:3]).astype("boolean")
     out.loc[out["size_band"] == "unknown", "smb"] = pd.NA
@@ -166,6 +173,76 @@ def client_criteria(
         out = out.merge(solvency(payments, tx, end), on="client_id", how="left")
     out = estimate_potential(out, peer_quantile, **(potential or {}))
     return out
+
+
+def history_before_window(transactions: pd.DataFrame, start: pd.Timestamp) -> float:
+    """Months of data before the window's start (0 when the first line is inside it)."""
+    if transactions.empty:
+        return 0.0
+    first = pd.Timestamp(transactions["date"].min()).normalize()
+    return max(0.0, (pd.Timestamp(start) - first).days / 30.4375)
+
+
+def behaviour_forecast(transactions: pd.DataFrame, as_of: pd.Timestamp, forecast: dict | None = None) -> dict:
+    """Each client's next period from the model that won the backtest on the company's own history.
+
+    Step 2 runs it once: the criteria use it for potential from behaviour
+    (only when a model beat last year's revenue), step 4 sums it by segment
+    with its error band, step 6 prices the plan with it.
+
+    Every candidate (naive first) is fitted one horizon back and checked
+    against what happened (:func:`workbench.forecast.backtest`); the winner, or
+    the naive forecast when none beats it by the stated margin, forecasts the
+    horizon after ``as_of``.
+
+    Returns
+    -------
+    dict
+        ``clients``: per ``client_id`` the forecast ``revenue``, ``margin``
+        (with cost), ``p_buy``; ``against``: the chosen model's backtest
+        prediction and the actual per client (:meth:`BacktestResult.chosen_against_actual`);
+        ``info``: ``chosen, reason, reason_params, horizon_months,
+        requested_horizon_months, backtested, measure, margin``;
+        ``metrics``, ``deciles``: the backtest's table and predicted against
+        actual revenue by decile.
+    """
+    from .forecast import ClientHistory, backtest
+    from .forecast import forecast as predict
+
+    history = ClientHistory.from_transactions(transactions)
+    result = backtest(history, as_of=as_of, **dict(forecast or {}))
+    ahead = predict(history, result)
+    info = {
+        "chosen": result.chosen,
+        "reason": result.reason,
+        "reason_params": result.reason_params,
+        "horizon_months": result.horizon_months,
+        "requested_horizon_months": result.requested_horizon_months,
+        "backtested": result.backtested,
+        "measure": result.measure,
+        "margin": result.margin,
+    }
+    return {
+        "clients": ahead.rename_axis("client_id").reset_index(),
+        "against": result.chosen_against_actual().rename_axis("client_id").reset_index(),
+        "info": info,
+        "metrics": result.metrics.rename_axis("model").reset_index() if len(result.metrics) else pd.DataFrame(),
+        "deciles": result.deciles.reset_index() if len(result.deciles) else pd.DataFrame(),
+    }
+
+
+def behaviour_potential(forecast: dict) -> pd.Series | None:
+    """Expected annual revenue per client from behaviour, or None when no model beat the naive forecast.
+
+    Last year's revenue says nothing about headroom (it is the client's current
+    revenue), so behaviour is evidence of potential only when a model that
+    uses frequency, recency and tenure won the backtest.
+    """
+    info = forecast["info"]
+    if info["reason"] != "beats_naive":
+        return None
+    clients = forecast["clients"]
+    return clients.set_index("client_id")["revenue"] * 12 / info["horizon_months"]
 
 
 def size_band(employees: pd.Series, bands) -> pd.Series:
@@ -197,7 +274,7 @@ def solvency(payments: pd.DataFrame, transactions: pd.DataFrame, as_of: pd.Times
 
 
 #: Where a client's potential comes from, strongest evidence first; ``unknown`` when nothing supports one.
-POTENTIAL_SOURCES = ("score", "size", "peers", "unknown")
+POTENTIAL_SOURCES = ("score", "size", "behaviour", "peers", "unknown")
 #: Attributes peers must share to stand for each other (never "all clients": that says nothing).
 PEER_LEVELS = (("industry", "size_band"), ("industry", "region"), ("industry",))
 
@@ -210,6 +287,7 @@ def estimate_potential(
     wallet_share_by_industry: dict[str, float] | None = None,
     spend_per_employee: float | None = None,
     min_peers: int = MIN_PEERS,
+    behaviour: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Potential annual revenue per client from evidence, and the headroom above current revenue.
 
@@ -220,10 +298,14 @@ def estimate_potential(
        ``annual_revenue x wallet_share`` (per industry where
        ``wallet_share_by_industry`` has it), else ``employees x spend_per_employee``
        when that norm is set;
-    3. ``peers``: the ``quantile`` of current revenue of active clients that share
+    3. ``behaviour``: the client's own purchase behaviour, its expected revenue
+       over the next year (``behaviour``, per ``client_id``), given only when a
+       forecast beat last year's revenue on the company's own history (see
+       :func:`behaviour_forecast`);
+    4. ``peers``: the ``quantile`` of current revenue of active clients that share
        real attributes (industry and size band, industry and region, or industry),
        when there are at least ``min_peers`` of them;
-    4. ``unknown``: nothing supports an estimate, so potential and headroom stay
+    5. ``unknown``: nothing supports an estimate, so potential and headroom stay
        empty (NaN). Never the revenue of "all clients", which would make the
        potential axis say nothing.
 
@@ -242,6 +324,8 @@ def estimate_potential(
         honest universal norm exists).
     min_peers : int, default 5
         Fewest peers whose revenue may stand for a client's potential.
+    behaviour : Series, optional
+        Expected annual revenue per ``client_id`` from purchase behaviour.
     """
     out = criteria.copy()
     active = out.loc[out["status"] == "active"]
@@ -262,6 +346,8 @@ def estimate_potential(
         fill(out["annual_revenue"].astype(float) * share, "size")
     if "employees" in out and spend_per_employee is not None:
         fill(out["employees"].astype(float) * spend_per_employee, "size")
+    if behaviour is not None:
+        fill(out["client_id"].map(behaviour).astype(float), "behaviour")
     for keys in PEER_LEVELS:
         if not all(k in out and out[k].notna().any() for k in keys):
             continue
@@ -316,8 +402,10 @@ def run_step(
     wallet_share_by_industry: dict | None = None,
     spend_per_employee: float | None = None,
     currency: str = "RUB",
+    lost_min_history_months: float = 6,
+    forecast: dict | None = None,
 ) -> dict:
-    """Compute the criteria table from the canonical tables; save it."""
+    """Forecast each client's next period, compute the criteria table from the canonical tables; save them."""
     from babel.numbers import get_currency_precision
 
     from . import artifacts
@@ -325,12 +413,15 @@ def run_step(
     tables = {t: artifacts.load(run_dir, "intake", t, optional=True) for t in ("clients", "transactions", "payments")}
     period = artifacts.load(run_dir, "intake", "period")
     goal = artifacts.load(run_dir, "goal", "goal")
+    start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
+    ahead = behaviour_forecast(tables["transactions"], end, forecast)
+    behaviour = behaviour_potential(ahead)
     table = client_criteria(
         tables["clients"],
         tables["transactions"],
         tables["payments"],
-        start=pd.Timestamp(period["start"]),
-        end=pd.Timestamp(period["end"]),
+        start=start,
+        end=end,
         lookback_months=lookback_months,
         size_bands=list(size_bands),
         peer_quantile=peer_quantile,
@@ -341,7 +432,9 @@ def run_step(
             "wallet_share": wallet_share,
             "wallet_share_by_industry": wallet_share_by_industry,
             "spend_per_employee": spend_per_employee,
+            "behaviour": behaviour,
         },
+        lost_min_history_months=lost_min_history_months,
     )
     avail = availability({k: v for k, v in tables.items() if v is not None})
     counts = status_counts(table)
@@ -354,14 +447,38 @@ def run_step(
     n = dict(zip(sources["source"], sources["clients"], strict=True))
     if n["size"]:
         notes.append(artifacts.note("potential_size", n=n["size"], share=wallet_share or 0))
+    if n["behaviour"]:
+        notes.append(artifacts.note("potential_behaviour", n=n["behaviour"], model=ahead["info"]["chosen"]))
+    elif ahead["info"]["backtested"] and n["unknown"]:
+        notes.append(artifacts.note("potential_behaviour_not_used"))
     if n["peers"]:
         notes.append(artifacts.note("potential_peers", n=n["peers"], quantile=peer_quantile, min_peers=min_peers))
     if n["unknown"]:
         notes.append(artifacts.note("potential_unknown", n=n["unknown"]))
+    history = history_before_window(
+        tables["transactions"].loc[until_end_of(end, tables["transactions"]["date"])], start
+    )
+    lost = int((table["status"] == "lost").sum())
+    short = bool(lost and history < lost_min_history_months)
+    if short:
+        notes.append(
+            artifacts.note("lost_history_short", n=lost, days=round(history * 30.4375), months=lost_min_history_months)
+        )
+    meta = {
+        "history_before_window_months": history,
+        "lost_min_history_months": lost_min_history_months,
+        "lost_history_short": short,
+    }
     artifacts.save(
         run_dir,
         "criteria",
         criteria=table,
+        meta=meta,
+        forecast_clients=ahead["clients"],
+        forecast_against=ahead["against"],
+        forecast_info=ahead["info"],
+        backtest=ahead["metrics"],
+        backtest_deciles=ahead["deciles"],
         availability=avail,
         status_counts=counts,
         potential_sources=sources,
@@ -369,6 +486,8 @@ def run_step(
     )
     return {
         "criteria": table,
+        "meta": meta,
+        "forecast": ahead,
         "availability": avail,
         "status_counts": counts,
         "potential_sources": sources,

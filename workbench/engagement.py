@@ -96,6 +96,8 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "wallet_share_by_industry": dict(c.criteria.wallet_share_by_industry),
             "spend_per_employee": c.criteria.spend_per_employee,
             "currency": c.engagement.currency,
+            "lost_min_history_months": c.criteria.lost_min_history_months,
+            "forecast": c.criteria.forecast.model_dump(),
         }
     if step == "grouping":
         return {
@@ -115,7 +117,6 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "n_tiers": c.priorities.n_tiers,
             "key_account_thresholds": list(c.priorities.key_account_thresholds),
             "key_account_kinds": {k: list(v) for k, v in c.priorities.key_account_kinds.items()},
-            "forecast": c.priorities.forecast.model_dump(),
         }
     if step == "playbooks":
         return {
@@ -136,6 +137,8 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "dedicated_hunters": a.dedicated_hunters,
             "currency": c.engagement.currency,
             "economics": a.economics.model_dump(exclude_defaults=False),
+            "calls": a.calls.model_dump(),
+            "stop_segments": list(a.stop_segments),
         }
     if step == "report":
         e = c.engagement
@@ -266,7 +269,7 @@ def run(
         suffix += 1
         run_dir = path / "runs" / f"{stamp}-{suffix}"
     (run_dir / "notebooks").mkdir(parents=True)
-    manifest = {
+    manifest: dict = {
         "engagement": str(path.resolve()),
         "run": run_dir.name,
         "started": dt.datetime.now().isoformat(timespec="seconds"),
@@ -292,8 +295,18 @@ def run(
         f"{rejected_rows:,} rows rejected" + (": see rejected.csv)" if rejected_rows else ")")
     )
 
-    for step in (*STEPS, "report"):
+    for step in STEPS:
         execute_step(step, config, run_dir, manifest, progress)
+    if config.scenarios:
+        from .scenarios import run_scenarios
+
+        started = time.perf_counter()
+        run_scenarios(run_dir, config, progress)
+        manifest["steps"]["scenarios"] = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "n": len(config.scenarios),
+        }
+    execute_step("report", config, run_dir, manifest, progress)
     return _finish(path / "runs", run_dir, config, manifest, pdf)
 
 

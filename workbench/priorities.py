@@ -317,58 +317,34 @@ def division_shares(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFr
     return table / table.sum()
 
 
-def segment_forecast(
-    transactions: pd.DataFrame, segments: pd.DataFrame, as_of: pd.Timestamp, forecast: dict | None = None
-) -> tuple[pd.DataFrame, dict, pd.DataFrame, pd.DataFrame]:
-    """Next period's revenue and margin per segment from the model that won the backtest, with its error band.
+def segment_forecast(forecast_clients: pd.DataFrame, against: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Next period's revenue and margin per segment from step 2's backtested forecast, with its error band.
 
-    Every candidate (naive first) is fitted one horizon back and checked
-    against what happened (:func:`workbench.forecast.backtest`); the winner, or
-    the naive forecast when none beats it by the stated margin, forecasts the
-    horizon after ``as_of``.
+    ``forecast_clients`` and ``against`` are what ``criteria.behaviour_forecast``
+    saved (each client's forecast; the chosen model's backtest prediction
+    against the actual); clients without a segment count as ``potential``.
 
     Returns
     -------
-    by_segment : DataFrame
-        ``segment, clients, revenue, revenue_band, margin, margin_band, buyers, band_basis``.
-    info : dict
-        ``chosen, reason, reason_params, horizon_months, requested_horizon_months,
-        backtested, measure, margin``.
-    metrics, deciles : DataFrame
-        The backtest's table (one row per candidate and the perfect-foresight
-        ceiling) and predicted against actual revenue by decile.
+    DataFrame
+        ``segment, clients, revenue, revenue_band, margin, margin_band, buyers, band_basis``
+        (see :func:`workbench.forecast.forecast_by_group`).
     """
-    from .forecast import ClientHistory, backtest, forecast_by_group
-    from .forecast import forecast as predict
+    from .forecast import forecast_by_group
 
-    options = dict(forecast or {})
-    history = ClientHistory.from_transactions(transactions)
-    result = backtest(history, as_of=as_of, **options)
-    ahead = predict(history, result)
+    ahead = forecast_clients.set_index("client_id")
     labels = segments.set_index("client_id")["segment"].reindex(ahead.index)
-    by_segment = forecast_by_group(ahead, labels.fillna("potential"), result).rename_axis("segment").reset_index()
-    info = {
-        "chosen": result.chosen,
-        "reason": result.reason,
-        "reason_params": result.reason_params,
-        "horizon_months": result.horizon_months,
-        "requested_horizon_months": result.requested_horizon_months,
-        "backtested": result.backtested,
-        "measure": result.measure,
-        "margin": result.margin,
-    }
-    metrics = result.metrics.rename_axis("model").reset_index() if len(result.metrics) else pd.DataFrame()
-    return by_segment, info, metrics, result.deciles.reset_index() if len(result.deciles) else pd.DataFrame()
+    return (
+        forecast_by_group(ahead, labels.fillna("potential"), against.set_index("client_id"))
+        .rename_axis("segment")
+        .reset_index()
+    )
 
 
 def run_step(
-    run_dir,
-    n_tiers: int = 4,
-    key_account_thresholds=(0.10, 0.20, 0.70),
-    forecast: dict | None = None,
-    key_account_kinds: dict | None = None,
+    run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70), key_account_kinds: dict | None = None
 ) -> dict:
-    """Describe and score the segments, flag key accounts, forecast the next period; save them."""
+    """Describe and score the segments, flag key accounts, sum the next period's forecast by segment; save them."""
     from . import artifacts
 
     criteria = artifacts.load(run_dir, "criteria", "criteria")
@@ -397,19 +373,16 @@ def run_step(
             notes.append(artifacts.note("goal_metric_replaced", metric=metric, replacement=target))
         else:
             notes.append(artifacts.note("goal_metric_missing", metric=metric))
-    period = artifacts.load(run_dir, "intake", "period")
-    transactions = artifacts.load(run_dir, "intake", "transactions")
-    by_segment, forecast_info, metrics, deciles = segment_forecast(
-        transactions, segments, pd.Timestamp(period["end"]), forecast
+    by_segment = segment_forecast(
+        artifacts.load(run_dir, "criteria", "forecast_clients"),
+        artifacts.load(run_dir, "criteria", "forecast_against"),
+        segments,
     )
     saved = {
         "priorities": ranked,
         "key_accounts": flagged,
         "contributions": contributions,
         "forecast": by_segment,
-        "forecast_info": forecast_info,
-        "backtest": metrics,
-        "backtest_deciles": deciles,
         "meta": {
             "goal_lead": moved,
             "sensitivity": shifts,
@@ -428,6 +401,5 @@ def run_step(
         "key_accounts": flagged,
         "division_shares": divisions,
         "forecast": by_segment,
-        "backtest": metrics,
         "notes": notes,
     }

@@ -181,11 +181,19 @@ def options(plan: pd.DataFrame, base: pd.Series, assumptions: Assumptions) -> pd
 
 @dataclass
 class Solution:
-    """The chosen frequency and worker role per segment, and what it is worth."""
+    """The chosen frequency per segment, who works it, and what it is worth.
+
+    ``choice`` has one row per segment; its ``worked_by`` is the role giving
+    most of the segment's hours and ``role_hours`` all of them (stand-in hours
+    at their efficiency). ``split`` says how the hours divide between roles.
+    """
 
     choice: pd.DataFrame  # segment, role, worked_by, contacts_per_year, hours, role_hours, cost, value, net
     objective: float
     hours_by_role: dict[str, float]
+    split: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["segment", "worked_by", "share", "role_hours", "extra_cost"])
+    )
 
 
 def optimise(
@@ -195,6 +203,14 @@ def optimise(
     reserved: dict[str, float] | None = None,
 ) -> Solution:
     """Choose one affordable frequency per segment, and who works it, to maximise value minus cost.
+
+    A mixed-integer programme (SciPy's HiGHS): a binary ``y`` per option (one
+    per segment) and, with a team, a continuous share ``z`` of each option's
+    hours per role that may work it (its own role, or a stand-in whose hours
+    count at ``1 / stand_in_efficiency``), with ``sum z = y`` and each role's
+    hours within its capacity. So a segment may be shared: the farmers' hours
+    first, an idle hunter's for the rest; a lower-priority segment gets hours
+    only when they are not worth more in a higher one.
 
     Parameters
     ----------
@@ -209,8 +225,6 @@ def optimise(
     Returns
     -------
     Solution
-        ``worked_by`` may be a stand-in role; its ``role_hours`` are the
-        segment's hours divided by ``stand_in_efficiency``.
     """
     from scipy.optimize import LinearConstraint, milp
 
@@ -218,32 +232,85 @@ def optimise(
     usable = opts.loc[opts["affordable"]].reset_index(drop=True)
     if usable.empty:
         return Solution(pd.DataFrame(columns=CHOICE_COLUMNS), 0.0, {})
-    # One variable per (option, worker): the segment's own role, or a stand-in at lower efficiency.
-    rows = []
-    for opt in usable.to_dict("records"):
-        workers = [opt["role"]]
-        if capacity is not None and opt["hours"] > 0:
-            workers += [r for r in STAND_IN.get(opt["role"], ()) if capacity.get(r, 0) > 0]
-        for w in workers:
-            eff = 1.0 if w == opt["role"] else a.stand_in_efficiency
-            rows.append({**opt, "worked_by": w, "role_hours": opt["hours"] / eff})
-    var = pd.DataFrame(rows)
-    segments = list(dict.fromkeys(var["segment"]))
-    one_each = np.array([(var["segment"] == s).to_numpy(dtype=float) for s in segments])
-    constraints = [LinearConstraint(one_each, 1, 1)]
+    n = len(usable)
+    # Shares: one per (option with hours, role that may work it).
+    shares = []
     if capacity is not None:
-        left = {r: capacity.get(r, 0.0) - (reserved or {}).get(r, 0.0) for r in set(var["worked_by"]) | set(capacity)}
+        for i, opt in enumerate(usable.to_dict("records")):
+            if opt["hours"] <= 0:
+                continue
+            for w in (opt["role"], *STAND_IN.get(opt["role"], ())):
+                if w == opt["role"] or capacity.get(w, 0) > 0:
+                    eff = 1.0 if w == opt["role"] else a.stand_in_efficiency
+                    hours = opt["hours"] / eff
+                    # A stand-in's slower hours at its own rate, beyond the option's cost at the role's rate.
+                    extra = max(0.0, hours * a.cost_per_hour.get(w, 0.0) - opt["cost"]) if w != opt["role"] else 0.0
+                    shares.append((i, w, hours, extra))
+    m = len(shares)
+    segments = list(dict.fromkeys(usable["segment"]))
+    rows = [np.concatenate([(usable["segment"] == s).to_numpy(dtype=float), np.zeros(m)]) for s in segments]
+    constraints = [LinearConstraint(np.array(rows), 1, 1)]
+    if m and capacity is not None:
+        link = np.zeros((n, n + m))
+        for k, (i, _, _, _) in enumerate(shares):
+            link[i, n + k] = 1.0
+        has_hours = link[:, n:].sum(axis=1) > 0
+        link[has_hours, np.flatnonzero(has_hours)] = -1.0  # sum of an option's shares = its y
+        constraints.append(LinearConstraint(link[has_hours], 0, 0))
+        left = {r: capacity.get(r, 0.0) - (reserved or {}).get(r, 0.0) for r in {s[1] for s in shares} | set(capacity)}
         roles = sorted(left)
-        use = np.array([np.where(var["worked_by"] == r, var["role_hours"], 0.0) for r in roles])
+        use = np.zeros((len(roles), n + m))
+        for k, (_, w, h, _) in enumerate(shares):
+            use[roles.index(w), n + k] = h
         constraints.append(LinearConstraint(use, -np.inf, [max(left[r], 0.0) for r in roles]))
-    # Ties (several options worth 0) go to fewer hours: a tiny penalty per hour.
-    c = -(var["net"].to_numpy(dtype=float) - 1e-9 * var["role_hours"].to_numpy(dtype=float))
-    result = milp(c, constraints=constraints, integrality=np.ones(len(var)), bounds=(0, 1))
+    # Value minus cost per option, minus a stand-in's extra cost per share; ties (several options worth 0)
+    # go to fewer hours: a tiny penalty per hour.
+    c = np.concatenate(
+        [-usable["net"].to_numpy(dtype=float), np.array([extra + 1e-6 * h for _, _, h, extra in shares])]
+    )
+    c[:n] += 1e-6 * usable["hours"].to_numpy(dtype=float) * (capacity is None)
+    integrality = np.concatenate([np.ones(n), np.zeros(m)])
+    result = milp(c, constraints=constraints, integrality=integrality, bounds=(0, 1), options={"mip_rel_gap": 1e-9})
     if result.x is None:  # cannot happen: "no contact" always fits; say so if it does
         raise RuntimeError(f"allocation optimiser found no plan: {result.message}")
-    chosen = var.loc[result.x > 0.5, CHOICE_COLUMNS].reset_index(drop=True)
-    hours = chosen.groupby("worked_by")["role_hours"].sum().to_dict()
-    return Solution(chosen, float(chosen["net"].sum()), {str(k): float(v) for k, v in hours.items()})
+    picked = result.x[:n] > 0.5
+    split = pd.DataFrame(
+        [
+            {
+                "segment": usable.loc[i, "segment"],
+                "worked_by": w,
+                "share": float(z),
+                "role_hours": float(z * h),
+                "extra_cost": float(z * extra),
+            }
+            for (i, w, h, extra), z in zip(shares, result.x[n:], strict=True)
+            if picked[i] and z > 1e-7
+        ],
+        columns=["segment", "worked_by", "share", "role_hours", "extra_cost"],
+    )
+    chosen = usable.loc[picked].reset_index(drop=True)
+    if not split.empty:  # a stand-in's slower hours cost more: the segment's cost and net say so
+        extra_by_segment = chosen["segment"].map(split.groupby("segment")["extra_cost"].sum()).fillna(0.0)
+        chosen["cost"] += extra_by_segment
+        chosen["net"] -= extra_by_segment
+    if split.empty:
+        chosen["worked_by"] = chosen["role"]
+        chosen["role_hours"] = chosen["hours"]
+    else:
+        main = split.sort_values("share", ascending=False).drop_duplicates("segment").set_index("segment")["worked_by"]
+        chosen["worked_by"] = chosen["segment"].map(main).fillna(chosen["role"])
+        total = split.groupby("segment")["role_hours"].sum()
+        chosen["role_hours"] = chosen["segment"].map(total).fillna(chosen["hours"])
+    if capacity is None or split.empty:
+        hours = chosen.groupby("worked_by")["role_hours"].sum()
+    else:
+        hours = split.groupby("worked_by")["role_hours"].sum()
+    return Solution(
+        chosen[CHOICE_COLUMNS].reset_index(drop=True),
+        float(chosen["net"].sum()),
+        {str(k): float(v) for k, v in hours.items()},
+        split,
+    )
 
 
 CHOICE_COLUMNS = [

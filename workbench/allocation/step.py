@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .assignment import assign_clients, assignment_quality
+from .calls import call_lists
 from .economics import (
     STAND_IN,
     Assumptions,
@@ -43,12 +44,114 @@ def apply_solution(plan: pd.DataFrame, solution: Solution, selling_hours_per_fte
     out.loc[none, ["action", "worked_by"]] = ["automate", "automation"]
     lowered = (out["contacts_per_year"] < out["playbook_contacts"]) | (out["channel"] == "remote")
     out["reason"] = np.where(worked & lowered, "optimised", "")
+    if "idle_capacity" in out:  # automated by the method, worked by hours the team had left (use_idle_hours)
+        out.loc[out["idle_capacity"] & worked, "reason"] = "idle_capacity"
+        out = out.drop(columns="idle_capacity")
     worked = out["action"] == "work"
     out["contacts_per_year"] = out["contacts_per_year"].where(worked, 0.0)  # automated or stopped: no manual contact
     clients = out["clients"] - out["key_accounts"]
     out["hours"] = np.where(worked, clients * out["contacts_per_year"] * out["hours_per_contact"], 0.0)
     out["fte"] = out["hours"] / selling_hours_per_fte
     return out
+
+
+def use_idle_hours(
+    plan: pd.DataFrame,
+    playbooks: pd.DataFrame,
+    solution: Solution,
+    capacity: dict[str, float],
+    reserved: dict[str, float],
+    clients: pd.DataFrame,
+    a: Assumptions,
+    expected: pd.Series | None = None,
+) -> tuple[pd.DataFrame, Solution, dict | None, pd.DataFrame]:
+    """The segments the method automates, worked by hours the team has left over, where that pays.
+
+    The method automates the lowest priority still worked, so that people go
+    to the segments worth more. When people are left idle after those, their
+    time is already paid for: the automated segments are offered to the
+    optimiser with only the hours left (after the plan's own work and the key
+    accounts), their playbook's frequencies and role, under the same
+    break-even. A segment that gets manual contacts this way is worked
+    (``reason`` ``idle_capacity``); the others stay automated.
+
+    Returns
+    -------
+    plan : DataFrame
+        The plan with the segments taken up as ``action == "work"``.
+    solution : Solution
+        The plan's solution with their choice added.
+    rule : dict or None
+        The ``idle_capacity`` rule (segments, clients, hours) for the report; None when nothing was taken up.
+    options : DataFrame
+        The options the automated segments were offered (empty when none were).
+    """
+    auto = plan["action"].eq("automate")
+    none = pd.DataFrame()
+    if not auto.any():
+        return plan, solution, None, none
+    used = solution.hours_by_role
+    spare = {r: max(0.0, h - reserved.get(r, 0.0) - used.get(r, 0.0)) for r, h in capacity.items()}
+    if not any(h > 0 for h in spare.values()):
+        return plan, solution, None, none
+    role = playbooks.set_index("segment")["role"]
+    candidates = plan.loc[auto].assign(action="work", role=lambda d: d["segment"].map(role).fillna("farmer"))
+    candidates.loc[candidates["role"].isin(["none", "automation"]), "role"] = "farmer"
+    extra_opts = options(candidates, segment_base(candidates, clients, a, expected), a)
+    extra = optimise(extra_opts, spare, a)
+    taken = extra.choice.loc[extra.choice["contacts_per_year"] > 0]
+    if taken.empty:
+        return plan, solution, None, extra_opts
+    out = plan.copy()
+    up = out["segment"].isin(taken["segment"])
+    out.loc[up, "action"] = "work"
+    out.loc[up, "role"] = out.loc[up, "segment"].map(candidates.set_index("segment")["role"])
+    out["idle_capacity"] = up
+    hours = dict(solution.hours_by_role)
+    for r, h in extra.hours_by_role.items():
+        hours[r] = hours.get(r, 0.0) + h
+    merged = Solution(
+        pd.concat([solution.choice, taken], ignore_index=True),
+        solution.objective + float(taken["net"].sum()),
+        hours,
+        pd.concat([solution.split, extra.split.loc[extra.split["segment"].isin(taken["segment"])]], ignore_index=True),
+    )
+    rule = {
+        "rule": "idle_capacity",
+        "segments": taken["segment"].tolist(),
+        "clients": int((out.loc[up, "clients"] - out.loc[up, "key_accounts"]).sum()),
+        "hours": float(taken["hours"].sum()),
+    }
+    return out, merged, rule, extra_opts
+
+
+def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
+    """The work idle people could do next and what it would bring: the most valuable step up from the plan.
+
+    Among every option with more hours than the segment's chosen one (or any
+    option of a segment the plan does not contact), the one whose extra value
+    minus extra cost is highest; the optimiser left it out because it does not
+    pay (or does not fit). None when there is no such option.
+    """
+    if opts.empty:
+        return None
+    chosen = choice.set_index("segment")[["value", "cost", "hours"]].rename(columns=lambda c: f"{c}_now")
+    rows = opts.merge(chosen, left_on="segment", right_index=True, how="left").fillna(
+        {"value_now": 0.0, "cost_now": 0.0, "hours_now": 0.0}
+    )
+    more = rows.loc[rows["hours"] > rows["hours_now"] + 1e-9]
+    if more.empty:
+        return None
+    more = more.assign(extra_value=more["value"] - more["value_now"], extra_cost=more["cost"] - more["cost_now"])
+    best = more.iloc[int(np.argmax((more["extra_value"] - more["extra_cost"]).to_numpy()))]
+    return {
+        "segment": str(best["segment"]),
+        "contacts_per_year": float(best["contacts_per_year"]),
+        "channel": str(best["channel"]),
+        "extra_hours": float(best["hours"] - best["hours_now"]),
+        "extra_value": float(best["extra_value"]),
+        "extra_cost": float(best["extra_cost"]),
+    }
 
 
 def team_position(
@@ -100,7 +203,9 @@ def run_step(
     dedicated_hunters: bool = True,
     currency: str = "RUB",
     economics: dict | None = None,
+    calls: dict | None = None,
     split_departments_at: int | None = 10,
+    stop_segments: list[str] | None = None,
 ) -> dict:
     """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
     from .. import artifacts
@@ -123,6 +228,7 @@ def run_step(
         drop_lowest_tier=drop_lowest_tier,
         automate_tiers=automate_tiers,
         dedicated_hunters=dedicated_hunters,
+        stop_segments=list(stop_segments or []),
     )
     clients = criteria.merge(segments, on="client_id")
     clients["key_account"] = clients["client_id"].isin(set(flagged["client_id"]))
@@ -136,7 +242,7 @@ def run_step(
     # margin without cost), annualised from the forecast's horizon.
     expected = None
     ahead = artifacts.load(run_dir, "priorities", "forecast", optional=True)
-    info = artifacts.load(run_dir, "priorities", "forecast_info", optional=True)
+    info = artifacts.load(run_dir, "criteria", "forecast_info", optional=True)
     if ahead is not None and info is not None:
         per_year = 12 / info["horizon_months"]
         yearly = (
@@ -189,10 +295,21 @@ def run_step(
         reserved = {"key_account_manager": kam, "farmer": n_key * kam_hours - kam}
         now = optimise(opts, capacity, a, reserved)
         marginal = marginal_fte_value(opts, capacity, a, reserved, base=now.objective)
+        plan, now, spare_rule, extra_opts = use_idle_hours(
+            plan, playbooks, now, capacity, reserved, clients, a, expected
+        )
+        if spare_rule:
+            rules.append(spare_rule)
         final = apply_solution(plan, now, selling_hours_per_fte)
+        next_use = next_best_use(pd.concat([opts, extra_opts], ignore_index=True), now.choice)
+        solved = now
     else:
         final = plan_ideal
+        next_use = None
+        solved = ideal
         position = team_position(need, dict(ideal.hours_by_role), marginal, None, selling_hours_per_fte)
+    # What the plan's contact work is expected to bring and to cost a year (key accounts aside).
+    plan_value = {"value": float(solved.choice["value"].sum()), "cost": float(solved.choice["cost"].sum())}
     notes = [] if has_team else [artifacts.note("no_team")]
     if assumed:
         notes.append(artifacts.note("margin_assumed", pct=a.assumed_margin_pct))
@@ -212,14 +329,27 @@ def run_step(
             stand_in_efficiency=a.stand_in_efficiency,
         )
         artifacts.write_csv(call_plan, Path(run_dir) / "call_plan.csv")
+        period = artifacts.load(run_dir, "intake", "period")
+        by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
+        tested = info is not None and info["backtested"]
+        lists = call_lists(
+            call_plan,
+            criteria,
+            pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1),
+            p_buy=by_client.set_index("client_id")["p_buy"] if tested and by_client is not None else None,
+            **(calls or {}),
+        )
+        artifacts.write_csv(lists, Path(run_dir) / "call_lists.csv")
+        saved["call_lists"] = lists
         # One plan: the hours each role gives are the assignment's (kept managers included), not a model's.
         used = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
         position = team_position(need, used, marginal, team, selling_hours_per_fte)
-        saved = {"call_plan": call_plan, "load": load, "quality": assignment_quality(call_plan, load, clients)}
+        saved.update(call_plan=call_plan, load=load, quality=assignment_quality(call_plan, load, clients))
     artifacts.save(
         run_dir,
         "allocation",
         plan=final,
+        plan_split=solved.split,
         plan_ideal=plan_ideal,
         options=opts,
         break_even=over,
@@ -247,6 +377,10 @@ def run_step(
             "remote_effect": a.remote_effect,
             "stand_in": {k: list(v) for k, v in STAND_IN.items()},
             "marginal_fte_value": marginal,
+            "calls": dict(calls or {}),
+            "next_best_use": next_use,
+            "plan_value": plan_value,
+            "stop_segments": list(stop_segments or []),
         },
     )
     return {"plan": final, "plan_ideal": plan_ideal, "rules": rules, "fte": position, "notes": notes, **saved}

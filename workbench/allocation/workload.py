@@ -40,6 +40,7 @@ def workload(
     drop_lowest_tier: bool = True,
     automate_tiers: list[int] | None = None,
     dedicated_hunters: bool = True,
+    stop_segments: list[str] | tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, list[dict]]:
     """Hours and FTE per segment, after the allocation rules.
 
@@ -59,6 +60,9 @@ def workload(
     drop_lowest_tier, automate_tiers, dedicated_hunters
         The methodology's rules; ``automate_tiers=None`` automates the lowest
         tier still worked.
+    stop_segments : list of str
+        Segments the consultant decides not to work (``allocation.stop_segments``;
+        a what-if scenario's "drop segment D"); an unknown segment is an error.
 
     Returns
     -------
@@ -89,10 +93,20 @@ def workload(
             rules.append(_rule("dedicated_hunters", df.loc[hunt]))
         not_new = ~df["segment"].eq("potential") & df["role"].eq("hunter")
         df.loc[not_new, "role"] = "farmer"  # hunters work new clients only
+    unknown = sorted(set(stop_segments) - set(df["segment"]))
+    if unknown:
+        raise ValueError(
+            f"allocation.stop_segments: no segment {', '.join(map(repr, unknown))}; segments: {', '.join(df['segment'])}"
+        )
     drop = df["tier"].isin(dropped)
     df.loc[drop, ["action", "role"]] = ["stop", "none"]
     if drop.any():
         rules.append(_rule("drop_lowest_tier", df.loc[drop]))
+    chosen = df["segment"].isin(list(stop_segments)) & ~drop
+    df.loc[chosen, ["action", "role"]] = ["stop", "none"]
+    if chosen.any():
+        rules.append(_rule("stop_segments", df.loc[chosen]))
+    drop |= chosen
     auto = df["tier"].isin(automated) & ~drop
     if dedicated_hunters:
         auto &= df["segment"] != "potential"  # new clients stay with the hunters

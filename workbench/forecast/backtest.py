@@ -169,6 +169,24 @@ class BacktestResult:
         """Whether the horizon was shortened to fit the history."""
         return self.horizon_months < self.requested_horizon_months
 
+    def chosen_against_actual(self) -> pd.DataFrame:
+        """Per backtest client: the chosen model's prediction and what happened (empty without a backtest).
+
+        Columns ``revenue_predicted, revenue_actual`` and, with cost,
+        ``margin_predicted, margin_actual``; indexed by ``client_id``. This is
+        all :func:`forecast_by_group` needs, so a step can save it and another
+        step can band its forecast without refitting.
+        """
+        if not self.backtested:
+            return pd.DataFrame(columns=["revenue_predicted", "revenue_actual"], dtype=float)
+        predicted = self.predictions[self.chosen]
+        out = pd.DataFrame(index=self.actual.index)
+        for column in ("revenue", "margin"):
+            if column in self.actual and column in predicted:
+                out[f"{column}_predicted"] = predicted[column].to_numpy()
+                out[f"{column}_actual"] = self.actual[column].to_numpy()
+        return out
+
     def candidate(self, name: str) -> Forecaster:
         """An unfitted copy of the candidate called ``name``."""
         for c in self.candidates:
@@ -445,12 +463,12 @@ def forecast(
     return model.predict()
 
 
-def _relative_errors(result: BacktestResult, groups: pd.Series, column: str) -> tuple[pd.Series, float]:
+def _relative_errors(against: pd.DataFrame, groups: pd.Series, column: str) -> tuple[pd.Series, float]:
     """Per group and overall: the chosen model's ``predicted / actual - 1`` of the backtest total of ``column``."""
-    if not result.backtested or column not in result.actual:
+    if f"{column}_actual" not in against or against.empty:
         return pd.Series(dtype=float), float("nan")
-    predicted = result.predictions[result.chosen][column]
-    actual = result.actual[column]
+    predicted = against[f"{column}_predicted"]
+    actual = against[f"{column}_actual"]
     labels = groups.reindex(actual.index)
     by_group = (
         pd.DataFrame({"p": predicted.to_numpy(), "a": actual.to_numpy(), "g": labels.to_numpy()})
@@ -463,7 +481,9 @@ def _relative_errors(result: BacktestResult, groups: pd.Series, column: str) -> 
     return errors, overall
 
 
-def forecast_by_group(forecast: pd.DataFrame, groups: pd.Series, result: BacktestResult) -> pd.DataFrame:
+def forecast_by_group(
+    forecast: pd.DataFrame, groups: pd.Series, result: BacktestResult | pd.DataFrame | None
+) -> pd.DataFrame:
     """Forecast revenue and margin summed by group, each with an error band at the backtest's accuracy.
 
     The band of a group is its forecast total times the absolute relative error
@@ -482,8 +502,10 @@ def forecast_by_group(forecast: pd.DataFrame, groups: pd.Series, result: Backtes
         Group label (segment) per ``client_id``; must cover every client of
         ``forecast`` (a missing label is its own group). Use a constant Series
         for the total.
-    result : BacktestResult
-        The backtest the forecast's model was chosen by.
+    result : BacktestResult, DataFrame or None
+        The backtest the forecast's model was chosen by, or its
+        :meth:`BacktestResult.chosen_against_actual` (as a step saved it);
+        empty or None when nothing was backtested.
 
     Returns
     -------
@@ -509,13 +531,16 @@ def forecast_by_group(forecast: pd.DataFrame, groups: pd.Series, result: Backtes
     out = forecast[columns].groupby(labels, dropna=False).sum()
     out.insert(0, "clients", labels.groupby(labels, dropna=False).size())
     out = out.rename(columns={"p_buy": "buyers"})
-    basis = pd.Series("none" if not result.backtested else "group", index=out.index)
+    given = result.chosen_against_actual() if isinstance(result, BacktestResult) else result
+    backtested = given is not None and not given.empty
+    against = given if given is not None and backtested else pd.DataFrame()
+    basis = pd.Series("group" if backtested else "none", index=out.index)
     for column in ("revenue", "margin"):
         if column not in out:
             continue
-        errors, overall = _relative_errors(result, groups, column)
+        errors, overall = _relative_errors(against, groups, column)
         error = errors.reindex(out.index)
-        if result.backtested:
+        if backtested:
             basis = basis.where(error.notna(), "all")
         error = error.fillna(overall)
         out[f"{column}_error"] = error

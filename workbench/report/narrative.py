@@ -188,6 +188,7 @@ class ClientReport:
                 "cover.f_potential",
                 score=t.number(sources.get("score", 0)),
                 size=t.number(sources.get("size", 0)),
+                behaviour=t.number(sources.get("behaviour", 0)),
                 peers=t.number(sources.get("peers", 0)),
                 unknown=t.number(sources.get("unknown", 0)),
             ),
@@ -514,7 +515,7 @@ class ClientReport:
     def forecast_section(self) -> None:
         """Next period per segment from the model that won the backtest, each figure with its error band."""
         t = self.t
-        info = self.load("priorities", "forecast_info", optional=True)
+        info = self.load("criteria", "forecast_info", optional=True)
         if info is None:
             return
         table = self.load("priorities", "forecast")
@@ -646,7 +647,7 @@ class ClientReport:
         ]
         if settings.get("margin_assumed"):
             assumptions.insert(0, t("allocation.a_margin", pct=t.pct(settings["assumed_margin_pct"], 0)))
-        forecast = self.load("priorities", "forecast_info", optional=True)
+        forecast = self.load("criteria", "forecast_info", optional=True)
         if forecast is not None:
             assumptions.insert(0, t("allocation.a_forecast", model=t.label("forecast.model", forecast["chosen"])))
         self.bullets(assumptions)
@@ -732,7 +733,92 @@ class ClientReport:
                     ("utilisation", "allocation.col_utilisation", "pct"),
                 ],
             )
+            self.call_lists()
+        self.scenarios()
         self.notes(self.load("allocation", "notes"))
+
+    def scenarios(self) -> None:
+        """The what-if scenarios side by side with the plan (``scenarios:`` in engagement.yaml)."""
+        t = self.t
+        table = self.load("scenarios", "comparison", optional=True)
+        if table is None or table.empty:
+            return
+        self.subheading("scenarios.title")
+        self.text("scenarios.intro", n=t.number(len(table) - 1))
+        money = t.money
+        rows = [
+            ("goal", lambda v: t(f"goal.name.{v}")),
+            ("first", lambda v: ", ".join(t.label("segments_short", s) if len(s) > 2 else s for s in v)),
+            ("worked", t.number),
+            ("automated", t.number),
+            ("stopped", t.number),
+            ("hours", t.number),
+            ("value", money),
+            ("cost", money),
+            ("net", money),
+            ("fte_needed", lambda v: t.number(v, 1)),
+            ("fte_available", lambda v: t.number(v, 1)),
+            ("fte_short", lambda v: t.number(v, 1)),
+            ("fte_idle", lambda v: t.number(v, 1)),
+            ("waiting", t.number),
+        ]
+        names = [t("scenarios.plan") if not n else str(n) for n in table["scenario"]]
+        shown = pd.DataFrame(
+            {"metric": [t(f"scenarios.row_{key}") for key, _ in rows]}
+            | {f"c{i}": [write(table.iloc[i][key]) for key, write in rows] for i in range(len(table))}
+        )
+        self.table(
+            shown,
+            [("metric", "scenarios.col_metric", "text")] + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
+        )
+
+    def call_lists(self) -> None:
+        """The ranked, dated call lists: how many per list, their rules, the top of the win-back list."""
+        t = self.t
+        lists = self.load("allocation", "call_lists", optional=True)
+        if lists is None:
+            return
+        rules = self.load("allocation", "settings").get("calls") or {}
+        defaults = {"holding_months": 6, "cold_call_gap_days": 30, "winback_half_life_months": 12, "at_risk_p_buy": 0.5}
+        rules = {**defaults, **rules}
+        self.subheading("calls.title")
+        self.text(
+            "calls.intro",
+            gap=t.number(rules["cold_call_gap_days"]),
+            half_life=t.number(rules["winback_half_life_months"]),
+            holding=t.number(rules["holding_months"]),
+            p_buy=t.pct(rules["at_risk_p_buy"], 0),
+        )
+        if lists.empty:
+            self.text("calls.none")
+            return
+        summary = (
+            lists.groupby("list", sort=False)
+            .agg(clients=("client_id", "size"), first=("due_date", "min"), last=("due_date", "max"))
+            .reset_index()
+        )
+        self.table(
+            summary,
+            [
+                ("list", "calls.col_list", "label:call_list"),
+                ("clients", "common.clients", "int"),
+                ("first", "calls.col_first", "date"),
+                ("last", "calls.col_last", "date"),
+            ],
+        )
+        top = lists.loc[lists["list"] == "winback"].sort_values("value", ascending=False).head(5)
+        if len(top):
+            self.text("calls.winback_top", n=t.number(len(top)))
+            self.table(
+                top.assign(name=top["name"].fillna(top["client_id"])),
+                [
+                    ("name", "calls.col_client", "text"),
+                    ("manager_name", "allocation.col_manager", "text"),
+                    ("value", "calls.col_value", "money"),
+                    ("last_purchase", "calls.col_last_purchase", "date"),
+                    ("due_date", "calls.col_due", "date"),
+                ],
+            )
 
     def _read_as(self, row: dict) -> str:
         """A decided format in the reader's words: DD.MM.YYYY, decimal comma and space thousands."""
@@ -810,8 +896,8 @@ class ClientReport:
     def backtest_exhibit(self) -> None:
         """The forecast's backtest: every candidate against what happened, and the ceiling of perfect foresight."""
         t = self.t
-        info = self.load("priorities", "forecast_info", optional=True)
-        metrics = self.load("priorities", "backtest", optional=True)
+        info = self.load("criteria", "forecast_info", optional=True)
+        metrics = self.load("criteria", "backtest", optional=True)
         if info is None:
             return
         self.subheading("forecast.backtest_title")
@@ -831,7 +917,7 @@ class ClientReport:
                 ("recall", "forecast.col_recall", "pct"),
             ],
         )
-        deciles = self.load("priorities", "backtest_deciles", optional=True)
+        deciles = self.load("criteria", "backtest_deciles", optional=True)
         if deciles is not None and len(deciles):
             chosen = deciles.loc[deciles["candidate"] == info["chosen"]]
             self.figure(charts.forecast_deciles(chosen, t, t.label("forecast.model", info["chosen"])))

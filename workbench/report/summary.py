@@ -23,7 +23,9 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
 
     Without potential, A is the top profit quantile only; calling it "high
     potential" would claim what the data cannot show. The labels and rules of
-    ``segments_no_potential`` then replace those of A.
+    ``segments_no_potential`` then replace those of A. Likewise, where the
+    data holds too little history before the window to call a client lost
+    (``criteria.lost_min_history_months``), the lost are named inactive.
     """
     t = Translator(language, currency)
     info = artifacts.load(run_dir, "grouping", "info", optional=True) or {}
@@ -31,6 +33,11 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
     if split and not any(split.values()):
         for group in ("segments", "segments_rule"):
             t.texts[f"{group}.A"] = t(f"segments_no_potential.{group}_A")
+    meta = artifacts.load(run_dir, "criteria", "meta", optional=True) or {}
+    if meta.get("lost_history_short"):
+        for key in ("status.lost", "segments.lost", "segments_short.lost"):
+            t.texts[key] = t(f"lost_history_short.{key.replace('.', '_')}")
+        t.texts["cover.f_base"] = t("lost_history_short.f_base")
     return t
 
 
@@ -98,8 +105,8 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         }
         for k in flagged.to_dict("records")
     ]
-    info = load("priorities", "forecast_info", optional=True)
-    metrics = load("priorities", "backtest", optional=True)
+    info = load("criteria", "forecast_info", optional=True)
+    metrics = load("criteria", "backtest", optional=True)
     tested = {}
     if metrics is not None and len(metrics):
         keep = ["top_share", "rank_correlation", "total_ratio", "mae", "precision", "recall"]
@@ -204,9 +211,10 @@ def decisions(
     if automated:
         out.append(
             t(
-                "cover.d_automate",
+                "cover.d_automate_assumed" if settings.get("margin_assumed") else "cover.d_automate",
                 segments=_names(automated, t),
                 clients=t.number(sum(s["clients"] for s in automated)),
+                pct=t.pct(settings.get("assumed_margin_pct", 0), 0),
             )
         )
     hires, idle, heads = [], [], []
@@ -233,7 +241,20 @@ def decisions(
         out.extend(heads)
         if hires:
             out.append(t("cover.d_hire", roles=", ".join(hires)))
-        if idle:
+        nxt = settings.get("next_best_use")
+        if idle and nxt and nxt["extra_value"] <= nxt["extra_cost"]:  # named only as the work that does not pay
+            out.append(
+                t(
+                    "cover.d_redeploy_next",
+                    roles=", ".join(idle),
+                    segment=t.label("segments", nxt["segment"]),
+                    contacts=t.number(nxt["contacts_per_year"]),
+                    channel=t.label("channel_phrase", nxt["channel"]),
+                    value=t.money(nxt["extra_value"]),
+                    cost=t.money(nxt["extra_cost"]),
+                )
+            )
+        elif idle:
             out.append(t("cover.d_redeploy", roles=", ".join(idle)))
         if not hires and not idle and not heads:
             out.append(t("cover.d_team_ok"))
@@ -253,8 +274,15 @@ def decisions(
 
 
 def _names(segments: list[dict], t: Translator) -> str:
-    """Segments named in a sentence: the letters of ABCDE classes (their labels hold commas), else the label."""
-    return ", ".join(s["segment"] if len(s["segment"]) <= 2 else t.label("segments", s["segment"]) for s in segments)
+    """Segments named in a sentence: the letters of ABCDE classes (their labels hold commas), else the short label."""
+
+    def name(code: str) -> str:
+        if len(code) <= 2:
+            return code
+        short = t.label("segments_short", code)
+        return short if short != code else t.label("segments", code)
+
+    return ", ".join(name(s["segment"]) for s in segments)
 
 
 #: A forecast is weak enough to say so on page 1 when its total is off by more than this share...
