@@ -435,3 +435,64 @@ def test_segments_the_consultant_stops_are_not_worked_and_said_so():
     assert rule["segments"] == ["B"] and rule["clients"] == 20 and rule["hours"] == 60
     with pytest.raises(ValueError, match=r"allocation.stop_segments: no segment 'Z'"):
         workload(_playbooks(), _cards(), selling_hours_per_fte=HOURS_PER_FTE, n_tiers=4, stop_segments=["Z"])
+
+
+def test_a_client_held_too_long_without_a_sale_goes_to_another_manager():
+    from workbench.allocation import assign_clients
+    from workbench.allocation.step import held_without_sale
+
+    start = pd.Timestamp("2026-01-01")
+    clients = pd.DataFrame(
+        {
+            "client_id": ["fresh", "stale", "never", "free"],
+            "segment": "B",
+            "value": [4.0, 3.0, 2.0, 1.0],
+            "manager_id": ["m1", "m1", "m1", None],
+            "last_purchase": pd.to_datetime(["2025-11-01", "2024-11-01", None, "2024-01-01"]),
+        }
+    )
+    # Twelve months: "stale" last bought 14 months ago; "never" is not judged; "free" has no manager.
+    assert held_without_sale(clients, start, 12) == {"stale"}
+    assert held_without_sale(clients, start, 24) == set() and held_without_sale(clients, start, None) == set()
+    plan = pd.DataFrame(
+        [
+            {
+                "segment": "B",
+                "tier": 1,
+                "action": "work",
+                "role": "farmer",
+                "worked_by": "farmer",
+                "contacts_per_year": 1,
+                "hours_per_contact": 1.0,
+            }
+        ]
+    )
+    # m1 has more hours left than m2 even after its kept clients: only the rule keeps "stale" from it.
+    team = pd.DataFrame({"manager_id": ["m1", "m2"], "role": ["farmer", "farmer"], "capacity": [1.5, 1.0]})
+    call_plan, _ = assign_clients(clients, plan, team, selling_hours_per_fte=100, take_back={"stale"})
+    by = call_plan.set_index("client_id")
+    assert by.loc["fresh", "manager_id"] == "m1" and by.loc["fresh", "status"] == "kept"
+    assert by.loc["stale", "manager_id"] == "m2" and by.loc["stale", "taken_back"]  # never back to m1
+    assert not by.loc["fresh", "taken_back"] and not by.loc["free", "taken_back"]
+
+
+def test_portfolios_mixing_large_and_micro_or_many_industries_are_flagged():
+    from workbench.allocation.assignment import portfolio_mix
+
+    call_plan = pd.DataFrame(
+        {"client_id": ["a", "b", "c", "d", "e", "f", "g"], "manager_id": ["m1", "m1", "m2", "m2", "m3", "m3", None]}
+    )
+    clients = pd.DataFrame(
+        {
+            "client_id": list("abcdefg"),
+            "size_band": ["large", "micro", "large", "medium", "small", "small", "micro"],
+            "industry": ["X", "X", "X", "Y", "X", "Y", "Z"],
+        }
+    )
+    out = portfolio_mix(call_plan, clients, max_industries=1).set_index("manager_id")
+    # m1: large and micro (one industry); m2: two industries, no micro; m3: two industries.
+    assert out.loc["m1", ["mixed_sizes", "many_industries"]].tolist() == [True, False]
+    assert out.loc["m2", ["mixed_sizes", "many_industries"]].tolist() == [False, True]
+    assert sorted(out.index) == ["m1", "m2", "m3"]
+    assert portfolio_mix(call_plan, clients, max_industries=2).index.size == 1  # only m1's sizes remain
+    assert portfolio_mix(call_plan, clients[["client_id"]]).empty  # nothing to judge by

@@ -477,6 +477,14 @@ class AllocationConfig(_Strict):
     dedicated_hunters: bool = True
     economics: EconomicsConfig = Field(default_factory=EconomicsConfig)
     calls: CallListsConfig = Field(default_factory=CallListsConfig)
+    hold_without_sale_months: float | None = Field(
+        12,
+        gt=0,
+        description="A manager who has not sold to a client for this long loses it to another (null: off).",
+    )
+    portfolio_max_industries: int = Field(
+        3, ge=1, description="More industries than this in one manager's portfolio is flagged (the method: do not mix)."
+    )
     stop_segments: list[str] = Field(
         default_factory=list,
         description="Segments the consultant decides not to work (e.g. [D]); their clients go to the holding area.",

@@ -139,6 +139,8 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "economics": a.economics.model_dump(exclude_defaults=False),
             "calls": a.calls.model_dump(),
             "stop_segments": list(a.stop_segments),
+            "hold_without_sale_months": a.hold_without_sale_months,
+            "portfolio_max_industries": a.portfolio_max_industries,
         }
     if step == "report":
         e = c.engagement

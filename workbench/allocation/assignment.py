@@ -16,6 +16,7 @@ def assign_clients(
     selling_hours_per_fte: float = 1000,
     key_account_hours: float = 0.0,
     stand_in_efficiency: float = 0.8,
+    take_back: set[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Who works which client, how often: the call plan, as the plan decided it.
 
@@ -45,12 +46,16 @@ def assign_clients(
     selling_hours_per_fte : float
     key_account_hours : float
         Hours a year a key account takes (``selling_hours_per_fte / accounts_per_kam``).
+    take_back : set of str, optional
+        Clients whose current manager held them too long without a sale (the
+        method: do not let sellers hoard clients): their manager is not kept,
+        and ``taken_back`` says so.
 
     Returns
     -------
     call_plan : DataFrame
         One row per client: ``client_id, name, segment, tier, action, role,
-        manager_id, manager_name, contacts_per_year, hours, status`` where
+        manager_id, manager_name, contacts_per_year, hours, status, taken_back`` where
         status is ``kept``, ``assigned``, ``stand_in``, ``over_capacity``,
         ``unassigned``, ``automate`` or ``stop``.
     load : DataFrame
@@ -66,7 +71,13 @@ def assign_clients(
     name_of = dict(zip(people["manager_id"], people["name"], strict=True))
     by_role = people.groupby("role")["manager_id"].apply(list).to_dict()
     current = clients.get("manager_id", pd.Series(pd.NA, index=clients.index))
-    members = clients.assign(current_manager=current, key=clients["client_id"].isin(key_account_ids))
+    taken = clients["client_id"].isin(take_back or set()) & current.notna()
+    members = clients.assign(
+        current_manager=current.where(~taken, pd.NA),
+        former_manager=current.where(taken, pd.NA),
+        key=clients["client_id"].isin(key_account_ids),
+        taken_back=taken,
+    )
     segs = {s["segment"]: s for s in plan.to_dict("records")}
     order = {s: i for i, s in enumerate(plan["segment"])}
     members = members.assign(_o=members["segment"].map(order)).sort_values(
@@ -95,7 +106,17 @@ def assign_clients(
             contacts = seg["contacts_per_year"]
             hours = contacts * seg["hours_per_contact"]
             allowed = (seg["role"], *[r for r in STAND_IN.get(seg["role"], ()) if r != seg["role"]])
-            who, status = _pick(c["current_manager"], allowed, by_role, role_of, left, hours, role, stand_in_efficiency)
+            who, status = _pick(
+                c["current_manager"],
+                allowed,
+                by_role,
+                role_of,
+                left,
+                hours,
+                role,
+                stand_in_efficiency,
+                exclude=c["former_manager"] if pd.notna(c["former_manager"]) else None,
+            )
         else:
             role, hours, contacts = seg["role"], 0.0, 0
         rows.append(
@@ -111,6 +132,7 @@ def assign_clients(
                 "contacts_per_year": contacts if who is not None else 0,
                 "hours": hours if who is not None else 0.0,
                 "status": status,
+                "taken_back": bool(c["taken_back"]),
             }
         )
     call_plan = pd.DataFrame(rows)
@@ -128,8 +150,13 @@ def assign_clients(
     return call_plan, load
 
 
-def _pick(current, allowed, by_role, role_of, left, hours, preferred, efficiency) -> tuple[str | None, str]:
-    """The owner of one client: current manager, else the preferred role, else a stand-in; hours booked."""
+def _pick(
+    current, allowed, by_role, role_of, left, hours, preferred, efficiency, exclude=None
+) -> tuple[str | None, str]:
+    """The owner of one client: current manager, else the preferred role, else a stand-in; hours booked.
+
+    ``exclude`` is a manager who may not get the client (the one it was taken back from).
+    """
 
     def cost(m: str) -> float:
         return hours if role_of[m] in (allowed[0], preferred) else hours / efficiency
@@ -138,7 +165,7 @@ def _pick(current, allowed, by_role, role_of, left, hours, preferred, efficiency
         left[current] -= cost(current)
         return current, "kept"
     for r in dict.fromkeys((preferred, *allowed)):
-        candidates = [m for m in by_role.get(r, []) if left[m] >= cost(m)]
+        candidates = [m for m in by_role.get(r, []) if left[m] >= cost(m) and m != exclude]
         if candidates:
             who = max(candidates, key=lambda m: left[m])
             left[who] -= cost(who)
@@ -166,3 +193,47 @@ def assignment_quality(call_plan: pd.DataFrame, load: pd.DataFrame, clients: pd.
         "waiting": int((call_plan["status"] == "unassigned").sum()),
         "over_capacity": int((call_plan["status"] == "over_capacity").sum()),
     }
+
+
+#: Size bands far enough apart that one manager should not hold both (the method: do not mix large and small).
+FAR_SIZES = ("micro", "large")
+
+
+def portfolio_mix(call_plan: pd.DataFrame, clients: pd.DataFrame, max_industries: int = 3) -> pd.DataFrame:
+    """Managers whose portfolio mixes what the method says to keep apart: large with micro clients, many industries.
+
+    Parameters
+    ----------
+    call_plan : DataFrame
+        ``client_id, manager_id`` (clients without a manager are left out).
+    clients : DataFrame
+        ``client_id`` and, where known, ``size_band`` and ``industry``.
+    max_industries : int, default 3
+        More distinct industries than this in one portfolio is "very different industries".
+
+    Returns
+    -------
+    DataFrame
+        One row per manager with a finding: ``manager_id, clients, large, micro,
+        industries, mixed_sizes, many_industries``; empty when no portfolio mixes
+        (or the client table has neither size nor industry).
+    """
+    cols = ["manager_id", "clients", "large", "micro", "industries", "mixed_sizes", "many_industries"]
+    owned = call_plan.loc[call_plan["manager_id"].notna(), ["client_id", "manager_id"]]
+    attrs = [c for c in ("size_band", "industry") if c in clients]
+    if owned.empty or not attrs:
+        return pd.DataFrame(columns=cols)
+    df = owned.merge(clients[["client_id", *attrs]], on="client_id", how="left")
+    size = df["size_band"] if "size_band" in df else pd.Series("unknown", index=df.index)
+    industry = df["industry"] if "industry" in df else pd.Series(pd.NA, index=df.index)
+    out = pd.DataFrame(
+        {
+            "clients": df.groupby("manager_id").size(),
+            "large": (size == FAR_SIZES[1]).groupby(df["manager_id"]).sum(),
+            "micro": (size == FAR_SIZES[0]).groupby(df["manager_id"]).sum(),
+            "industries": industry.groupby(df["manager_id"]).nunique(),
+        }
+    ).reset_index()
+    out["mixed_sizes"] = (out["large"] > 0) & (out["micro"] > 0)
+    out["many_industries"] = out["industries"] > max_industries
+    return out.loc[out["mixed_sizes"] | out["many_industries"], cols].reset_index(drop=True)

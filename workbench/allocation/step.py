@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assignment import assign_clients, assignment_quality
+from .assignment import assign_clients, assignment_quality, portfolio_mix
 from .calls import call_lists
 from .economics import (
     STAND_IN,
@@ -154,6 +154,22 @@ def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
     }
 
 
+def held_without_sale(clients: pd.DataFrame, start: pd.Timestamp, months: float | None) -> set[str]:
+    """Clients their current manager has held for more than ``months`` without a sale: to be taken back.
+
+    The export says who owns a client, not since when, so the test is the
+    client's last purchase: a client with a manager and no purchase in the
+    last ``months`` (the method: limit how long a seller may hold a client
+    without result). Never-bought clients are not judged (how long they have
+    been held is unknown). None turns the rule off.
+    """
+    if months is None or "manager_id" not in clients:
+        return set()
+    cutoff = pd.Timestamp(start) - pd.Timedelta(days=round(months * 30.4375))
+    held = clients["manager_id"].notna() & clients["last_purchase"].notna() & (clients["last_purchase"] < cutoff)
+    return set(clients.loc[held, "client_id"])
+
+
 def team_position(
     need: pd.DataFrame, used: dict[str, float], marginal: dict[str, float], team: pd.DataFrame | None, hours: float
 ) -> pd.DataFrame:
@@ -206,6 +222,8 @@ def run_step(
     calls: dict | None = None,
     split_departments_at: int | None = 10,
     stop_segments: list[str] | None = None,
+    hold_without_sale_months: float | None = 12,
+    portfolio_max_industries: int = 3,
 ) -> dict:
     """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
     from .. import artifacts
@@ -319,6 +337,9 @@ def run_step(
             clients["status"] == "active",
             clients["revenue_total"].where(clients["status"] == "lost", clients["potential"].fillna(0)),
         )
+        period = artifacts.load(run_dir, "intake", "period")
+        plan_start = pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1)
+        hoarded = held_without_sale(clients, plan_start, hold_without_sale_months)
         call_plan, load = assign_clients(
             clients,
             final,
@@ -327,15 +348,15 @@ def run_step(
             selling_hours_per_fte=selling_hours_per_fte,
             key_account_hours=kam_hours,
             stand_in_efficiency=a.stand_in_efficiency,
+            take_back=hoarded,
         )
         artifacts.write_csv(call_plan, Path(run_dir) / "call_plan.csv")
-        period = artifacts.load(run_dir, "intake", "period")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
         tested = info is not None and info["backtested"]
         lists = call_lists(
             call_plan,
             criteria,
-            pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1),
+            plan_start,
             p_buy=by_client.set_index("client_id")["p_buy"] if tested and by_client is not None else None,
             **(calls or {}),
         )
@@ -345,6 +366,7 @@ def run_step(
         used = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
         position = team_position(need, used, marginal, team, selling_hours_per_fte)
         saved.update(call_plan=call_plan, load=load, quality=assignment_quality(call_plan, load, clients))
+        saved["portfolio_mix"] = portfolio_mix(call_plan, clients, portfolio_max_industries)
     artifacts.save(
         run_dir,
         "allocation",
@@ -381,6 +403,8 @@ def run_step(
             "next_best_use": next_use,
             "plan_value": plan_value,
             "stop_segments": list(stop_segments or []),
+            "hold_without_sale_months": hold_without_sale_months,
+            "portfolio_max_industries": portfolio_max_industries,
         },
     )
     return {"plan": final, "plan_ideal": plan_ideal, "rules": rules, "fte": position, "notes": notes, **saved}

@@ -719,6 +719,22 @@ class ClientReport:
                     low=t.pct(quality["utilisation_min"], 0),
                     high=t.pct(quality["utilisation_max"], 0),
                 )
+            taken = int(plan["taken_back"].sum()) if "taken_back" in plan else 0
+            if taken:
+                months = self.load("allocation", "settings").get("hold_without_sale_months")
+                self.text("allocation.taken_back", n=t.number(taken), months=t.number(months))
+            mix = self.load("allocation", "portfolio_mix", optional=True)
+            if mix is not None:
+                settings = self.load("allocation", "settings")
+                names = dict(zip(load["manager_id"], load["name"].fillna(""), strict=True))
+                flagged = [names.get(m) or str(m) for m in mix["manager_id"]]
+                self.text(
+                    "allocation.mix" if len(mix) else "allocation.mix_none",
+                    sizes=t.number(int(mix["mixed_sizes"].sum())),
+                    industries=t.number(int(mix["many_industries"].sum())),
+                    max=t.number(settings.get("portfolio_max_industries", 3)),
+                    names=", ".join(flagged[:5]) + (" …" if len(flagged) > 5 else ""),
+                )
             if quality.get("over_capacity"):
                 self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
             sellers = load.loc[load["role"] != "head_of_sales"]
