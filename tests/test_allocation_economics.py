@@ -200,10 +200,11 @@ def test_idle_hours_leave_a_segment_automated_when_contact_does_not_pay_and_name
     up, solution, rule, extra = use_idle_hours(plan, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
     assert rule is None and up["action"].tolist() == ["work", "automate"]
     best = next_best_use(pd.concat([opts, extra], ignore_index=True), solution.choice)
-    # A is at its playbook's maximum; the best step up is D at one contact: +2,929 for 5,000.
-    assert best["segment"] == "D" and best["contacts_per_year"] == 1
-    assert best["extra_value"] == pytest.approx(50_000 * 0.2 * (1 - 0.5**0.5))
-    assert best["extra_cost"] == pytest.approx(5_000) and best["extra_hours"] == pytest.approx(100)
+    # A is at its playbook's maximum; the biggest step up is D at four contacts: +7,500 for 20,000
+    # (one contact would add 2,929 for 5,000, two 5,000 for 10,000).
+    assert best["segment"] == "D" and best["contacts_per_year"] == 4
+    assert best["extra_value"] == pytest.approx(50_000 * 0.2 * 0.75)
+    assert best["extra_cost"] == pytest.approx(20_000) and best["extra_hours"] == pytest.approx(400)
 
 
 def test_a_segment_is_shared_between_its_role_and_an_idle_stand_in():

@@ -126,12 +126,13 @@ def use_idle_hours(
 
 
 def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
-    """The work idle people could do next and what it would bring: the most valuable step up from the plan.
+    """The work idle people could do next and what it would bring: the biggest step up from the plan.
 
     Among every option with more hours than the segment's chosen one (or any
-    option of a segment the plan does not contact), the one whose extra value
-    minus extra cost is highest; the optimiser left it out because it does not
-    pay (or does not fit). None when there is no such option.
+    option of a segment the plan does not contact), the one that would add the
+    most value (the cheaper of equal ones), with its extra cost; the optimiser
+    left it out because it does not pay (or does not fit). None when there is
+    no such option.
     """
     if opts.empty:
         return None
@@ -143,7 +144,8 @@ def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
     if more.empty:
         return None
     more = more.assign(extra_value=more["value"] - more["value_now"], extra_cost=more["cost"] - more["cost_now"])
-    best = more.iloc[int(np.argmax((more["extra_value"] - more["extra_cost"]).to_numpy()))]
+    # The biggest upside left (the cheaper of equal ones): what a partner asks about first.
+    best = more.sort_values(["extra_value", "extra_cost"], ascending=[False, True]).iloc[0]
     return {
         "segment": str(best["segment"]),
         "contacts_per_year": float(best["contacts_per_year"]),
