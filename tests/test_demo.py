@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.demo import PRODUCT_LINES, generate
+from workbench import demo as demo_module
+from workbench.cli import DEMO_COMPANY, DEMO_SCENARIOS, demo_engagement
+from workbench.config import parse_config
+from workbench.demo import PRODUCT_LINES, RU_LABELS, generate
 
 END = pd.Timestamp("2026-10-31")
 ROLES = {"head_of_sales", "key_account_manager", "farmer", "hunter"}
@@ -207,3 +212,146 @@ def test_invalid_arguments(tmp_path):
         generate(tmp_path, n_clients=300, years=1)
     with pytest.raises(ValueError):
         generate(tmp_path, n_clients=10)
+    with pytest.raises(ValueError, match="language"):
+        generate(tmp_path, n_clients=300, language="de")
+
+
+# --- The demo company in the report's language -------------------------------------------------
+
+LATIN = r"[A-Za-z]"
+LABELS = ("Region", "Industry", "Channel", "Division", "CRM status")
+
+
+@pytest.fixture(scope="module")
+def demo_ru(tmp_path_factory):
+    """The module's demo company (same size and seed), its labels in Russian."""
+    paths = generate(tmp_path_factory.mktemp("demo_ru"), n_clients=600, seed=7, language="ru")
+    return paths, _read(paths)
+
+
+def test_english_labels_unchanged_by_the_language_option(demo):
+    # Regression anchors, recorded from the generator before it took a language (seed 7, 600
+    # clients): the first client, the first two managers and the first invoice line. Together with
+    # test_determinism they show English output did not move; by hand, the CSV files of seeds
+    # 3, 5, 7, 11 and 42 were byte-identical before and after.
+    c, team, lines = demo[1]["clients"], demo[1]["team"], demo[1]["lines"]
+    first = c.iloc[0]
+    assert (first["Client ID"], first["Company"], first["INN"]) == ("C00001", "Ladogagaz-Invest JSC", "0584575441")
+    assert (first["Region"], first["Industry"], first["Channel"]) == ("Nizhny Novgorod", "Retail chains", "Direct")
+    assert (first["Division"], first["Manager"], first["CRM status"]) == ("Corporate", "M05", "Stopped")
+    assert team["Name"].iloc[:3].tolist() == ["Dmitry Vinogradov", "Igor Novikov", "Svetlana Egorova"]
+    assert lines.iloc[0][["Invoice", "Client ID", "Product line", "Amount"]].tolist() == [
+        "INV-000001",
+        "C00137",
+        "Fasteners",
+        54240.35,
+    ]
+    assert not c["Company"].str.contains("[А-Яа-яЁё«»]").any()
+
+
+def test_same_seed_same_numbers_in_both_languages(demo, demo_ru):
+    en, ru = demo[1], demo_ru[1]
+    keep = ["Client ID", "Employees", "Annual revenue", "Manager"]
+    pd.testing.assert_frame_equal(en["clients"][keep], ru["clients"][keep])
+    pd.testing.assert_frame_equal(
+        en["lines"].drop(columns="Product line"), ru["lines"].drop(columns="Product line"), check_exact=True
+    )
+    assert demo[0]["payments"].read_bytes() == demo_ru[0]["payments"].read_bytes()
+    pd.testing.assert_frame_equal(
+        en["team"][["Manager", "Role", "Capacity"]], ru["team"][["Manager", "Role", "Capacity"]]
+    )
+    # Each label is the translation of the same row's English label: the same draws, other words.
+    for column in LABELS:
+        assert ru["clients"][column].tolist() == en["clients"][column].map(RU_LABELS[column]).tolist()
+    assert ru["lines"]["Product line"].tolist() == en["lines"]["Product line"].map(RU_LABELS["Product line"]).tolist()
+    assert ru["team"]["Division"].tolist() == en["team"]["Division"].map(RU_LABELS["Division"]).tolist()
+
+
+def test_russian_labels_are_cyrillic(demo_ru):
+    d = demo_ru[1]
+    c = d["clients"]
+    for column in ("Company", *LABELS):
+        assert not c[column].str.contains(LATIN).any(), column
+    assert not d["lines"]["Product line"].str.contains(LATIN).any()
+    assert not d["team"]["Name"].str.contains(LATIN).any() and not d["team"]["Division"].str.contains(LATIN).any()
+    assert set(d["lines"]["Product line"]) == {RU_LABELS["Product line"][p] for p in PRODUCT_LINES}
+    word = "[А-ЯЁ][а-яё]+"
+    company = rf"(ООО|АО|ПАО) «{word}(-{word})?([- ]{word})?( \d+)?»"
+    sole_trader = rf"ИП {word} {word} {word}(ич|на)"
+    assert c["Company"].str.fullmatch(f"{company}|{sole_trader}").all()
+    assert c["Company"].is_unique
+    forms = c["Company"].str.split().str[0].value_counts(normalize=True)
+    assert forms["ООО"] > 0.5 and forms["АО"] > 0.2  # ООО the commonest form
+    assert forms.get("ПАО", 0) < 0.05 and forms.get("ИП", 0) < 0.05  # public companies and sole traders rare
+    assert (c.loc[c["Company"].str.startswith("ПАО"), "Employees"] >= demo_module.PUBLIC_MIN_EMPLOYEES).all()
+
+
+def test_russian_sole_traders_have_a_personal_inn(demo, demo_ru):
+    en, ru = demo[1]["clients"], demo_ru[1]["clients"]
+    sole = ru["Company"].str.startswith("ИП ")
+    assert sole.any()
+    assert (ru.loc[~sole, "INN"] == en.loc[~sole, "INN"]).all()
+    # A sole trader's INN is 12 digits: the same 10, then the two control digits of a personal INN
+    # (500100732259 is a valid personal INN, worked through by hand: 148 % 11 = 5, 141 % 11 = 9).
+    assert demo_module._inn12("5001007322") == "500100732259"
+    for inn12, inn10 in zip(ru.loc[sole, "INN"], en.loc[sole, "INN"], strict=True):
+        assert len(inn12) == 12 and inn12 == demo_module._inn12(inn10)
+    assert (ru.loc[sole, "Employees"] <= demo_module.SOLE_TRADER_MAX_EMPLOYEES).all()
+
+
+def test_russian_names_unique_over_the_whole_name_pool():
+    # Every combination of name parts, as a micro, a mid-sized and a large client: no Russian
+    # name belongs to two combinations, whatever the sizes (the legal form depends on size).
+    pool = np.array(
+        [
+            (p, r, t, f, rep)
+            for p in range(len(demo_module.PREFIXES))
+            for r in range(len(demo_module.ROOTS))
+            for t in range(len(demo_module.TAILS))
+            for f in range(len(demo_module.LEGAL_FORMS))
+            for rep in (0, 1)
+        ]
+    )
+    owner: dict[str, tuple] = {}
+    for parts in pool:
+        for employees in (5, 100, 5000):
+            name = demo_module._company_name(parts, "ru", employees)
+            assert owner.setdefault(name, tuple(parts)) == tuple(parts), name
+
+
+def test_team_names_unique_and_gendered(demo, demo_ru):
+    en, ru = demo[1]["team"], demo_ru[1]["team"]
+    assert en["Name"].is_unique and ru["Name"].is_unique
+    female = en["Name"].str.endswith("a").to_numpy()  # Elena Ivanova; every man's surname ends in -ov/-ev
+    first, surname = ru["Name"].str.split(" ", expand=True).T.to_numpy()
+    assert ((np.char.endswith(surname.astype(str), "а")) == female).all()
+    assert set(first[female]) <= set(demo_module.RU_FIRST[f] for f in demo_module.FEMALE_FIRST)
+    assert set(first[~female]) <= set(demo_module.RU_FIRST[m] for m in demo_module.MALE_FIRST)
+
+
+def test_demo_engagement_follows_the_language(tmp_path, capsys):
+    import yaml
+
+    path = tmp_path / "demo"
+    target = demo_engagement(path, "ru")
+    config = parse_config(yaml.safe_load(target.read_text(encoding="utf-8")))
+    assert config.engagement.language == "ru" and config.engagement.company == DEMO_COMPANY["ru"]
+    names = [s.name for s in config.scenarios]
+    assert len(names) == 3 and not any(re.search(LATIN, n.replace(" D", "")) for n in names)
+    # No value of the demo's config names a label of the English data (a product line, a division ...).
+    english = {v for column in RU_LABELS.values() for v in column if v}
+    assert not english & set(re.findall(r"[A-Za-z][A-Za-z -]+", yaml.safe_dump(config.model_dump())))
+    # The same folder asked for English: the demo's own lines switch, an analyst's edit stays.
+    target.write_text(target.read_text(encoding="utf-8").replace("seed: 42", "seed: 43"), encoding="utf-8")
+    demo_engagement(path, "en")
+    config = parse_config(yaml.safe_load(target.read_text(encoding="utf-8")))
+    assert config.engagement.language == "en" and config.engagement.company == DEMO_COMPANY["en"]
+    assert config.engagement.seed == 43
+    assert DEMO_SCENARIOS["en"] in target.read_text(encoding="utf-8")
+    assert "switched to en" in capsys.readouterr().out
+    # An engagement that is not the demo's keeps its own company.
+    other = tmp_path / "acme"
+    other.mkdir()
+    (other / "engagement.yaml").write_text('engagement:\n  company: "Acme"\n  language: en\n', encoding="utf-8")
+    demo_engagement(other, "ru")
+    assert (other / "engagement.yaml").read_text(encoding="utf-8").endswith("language: en\n")

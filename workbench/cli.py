@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from pathlib import Path
 
 from .config import ConfigError
 from .intake import IntakeError
 
-DEMO_COMPANY = "Demo Distribution LLC"
+#: The company the demo report is addressed to, in the report's language.
+DEMO_COMPANY = {"en": "Demo Distribution LLC", "ru": "ООО «Демо Дистрибуция»"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,8 +135,10 @@ def _render(args) -> int:
     return 0
 
 
-#: The demo shows what-if scenarios beside its plan (a real engagement sets its own under scenarios:).
-DEMO_SCENARIOS = """
+#: The demo shows what-if scenarios beside its plan (a real engagement sets its own under scenarios:);
+#: their names head the report's columns, so they are in the report's language.
+DEMO_SCENARIOS = {
+    "en": """
 # What-if scenarios, each run through the six steps and shown beside the plan (chapter 6).
 scenarios:
   - name: "+1 key-account manager"
@@ -142,21 +147,67 @@ scenarios:
     changes: {allocation: {stop_segments: [D]}}
   - name: "Acquisition goal"
     changes: {goal: {name: acquire_smb}}
-"""
+""",
+    "ru": """
+# What-if scenarios, each run through the six steps and shown beside the plan (chapter 6).
+scenarios:
+  - name: "+1 менеджер по ключевым клиентам"
+    team_add: {key_account_manager: 1}
+  - name: "Без сегмента D"
+    changes: {allocation: {stop_segments: [D]}}
+  - name: "Цель: новые малые и средние клиенты"
+    changes: {goal: {name: acquire_smb}}
+""",
+}
 
 
 def _demo(args) -> int:
     from . import demo
-    from .engagement import init_engagement
 
     path: Path = args.path
-    if not (path / "engagement.yaml").exists():
-        init_engagement(path, DEMO_COMPANY)
-        with (path / "engagement.yaml").open("a", encoding="utf-8") as f:
-            f.write(DEMO_SCENARIOS)
-    demo.generate(path / "data", n_clients=args.clients, seed=args.seed)
-    print(f"demo company: {args.clients} clients in {path / 'data'}")
+    demo_engagement(path, args.language)
+    # The data files are always rewritten, so data left by a demo in another language is replaced.
+    demo.generate(path / "data", n_clients=args.clients, seed=args.seed, language=args.language)
+    print(f"demo company: {args.clients} clients in {path / 'data'} ({args.language})")
     return _run(path, args.language, not args.no_pdf)
+
+
+def demo_engagement(path: Path, language: str) -> Path:
+    """The demo's ``engagement.yaml`` in ``language``: created, or an existing demo config's labels switched.
+
+    A new config is the template with the demo company, ``engagement.language``
+    and the demo scenarios in ``language``. An existing one is otherwise left as
+    the analyst edited it: only the demo's own company line, scenario block and,
+    when either was in another language, ``engagement.language`` change, so that
+    a later ``workbench run`` matches the data the demo writes.
+    """
+    from .engagement import init_engagement
+
+    target = path / "engagement.yaml"
+    if not target.exists():
+        init_engagement(path, DEMO_COMPANY[language])
+        text = _set_language(target.read_text(encoding="utf-8"), language) + DEMO_SCENARIOS[language]
+        target.write_text(text, encoding="utf-8")
+        return target
+    text = target.read_text(encoding="utf-8")
+    switched = text
+    for other in DEMO_COMPANY.keys() - {language}:
+        switched = switched.replace(_company_line(other), _company_line(language))
+        switched = switched.replace(DEMO_SCENARIOS[other], DEMO_SCENARIOS[language])
+    if switched != text:
+        target.write_text(_set_language(switched, language), encoding="utf-8")
+        print(f"{target}: the demo company, scenarios and engagement.language switched to {language}")
+    return target
+
+
+def _company_line(language: str) -> str:
+    """The line ``init_engagement`` writes for the demo company."""
+    return f"company: {json.dumps(DEMO_COMPANY[language], ensure_ascii=False)}"
+
+
+def _set_language(text: str, language: str) -> str:
+    """``text`` with its (first) ``language:`` key set to ``language``."""
+    return re.sub(r"^(\s*language:\s*)[A-Za-z_]+", rf"\g<1>{language}", text, count=1, flags=re.MULTILINE)
 
 
 if __name__ == "__main__":

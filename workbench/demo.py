@@ -5,10 +5,17 @@
 export on purpose, so the demo exercises the same column mapping as real data.
 Everything comes from one ``np.random.default_rng(seed)``, so a seed always
 yields byte-identical CSV files.
+
+The company's labels (client names, regions, industries, channels, divisions,
+CRM statuses, product lines, the team's names) are in the report's language.
+Every random draw is made on the English labels (or on indices) and the
+labels are translated afterwards, so one seed gives the same numbers, dates,
+statuses and owners in every language: only the text differs.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +130,161 @@ CRM_STATUS = {  # CRM status is typed by hand: stale, inconsistent, sometimes bl
 }
 
 
+LANGUAGES = ("en", "ru")
+
+#: Russian labels of the English ones above, per output column (same order, same draws).
+RU_LABELS: dict[str, dict[str, str]] = {
+    "Region": {
+        "Moscow": "Москва",
+        "Saint Petersburg": "Санкт-Петербург",
+        "Kazan": "Казань",
+        "Yekaterinburg": "Екатеринбург",
+        "Novosibirsk": "Новосибирск",
+        "Nizhny Novgorod": "Нижний Новгород",
+        "Krasnodar": "Краснодар",
+        "Samara": "Самара",
+    },
+    "Industry": {
+        "Construction": "Строительство",
+        "Manufacturing": "Производство",
+        "Food processing": "Пищевая промышленность",
+        "Energy": "Энергетика",
+        "Logistics": "Логистика",
+        "Retail chains": "Розничные сети",
+        "Public sector": "Госсектор",
+        "Agriculture": "Сельское хозяйство",
+    },
+    "Channel": {"Direct": "Прямые продажи", "Distributor": "Дистрибьютор", "E-commerce": "Интернет-магазин"},
+    "Division": {"Corporate": "Корпоративный отдел", "Regional": "Региональный отдел"},
+    "CRM status": {  # as hand-typed as the English ones, including the lower-case duplicate
+        "Prospect": "Потенциальный",
+        "In development": "В работе",
+        "New lead": "Новый лид",
+        "Stopped": "Не работаем",
+        "Active": "Активный",
+        "active": "активный",
+        "Inactive": "Неактивный",
+        "": "",
+    },
+    "Product line": {
+        "Fasteners": "Крепёж",
+        "Hand tools": "Ручной инструмент",
+        "Consumables": "Расходные материалы",
+        "Equipment": "Оборудование",
+        "Service contracts": "Сервисные контракты",
+        "Smart sensors": "Умные датчики",
+    },
+}
+#: Company-name parts, index for index with PREFIXES, ROOTS, TAILS and LEGAL_FORMS.
+PREFIXES_RU = (
+    "Север",
+    "Урал",
+    "Волга",
+    "Сиб",
+    "Нева",
+    "Кама",
+    "Балт",
+    "Дон",
+    "Алтай",
+    "Амур",
+    "Ока",
+    "Вятка",
+    "Тавр",
+    "Запад",
+    "Восток",
+    "Юг",
+    "Поляр",
+    "Ладога",
+    "Иртыш",
+    "Ангара",
+)
+ROOTS_RU = (
+    "сталь",
+    "маш",
+    "пром",
+    "строй",
+    "энерго",
+    "тех",
+    "снаб",
+    "металл",
+    "хим",
+    "лес",
+    "агро",
+    "транс",
+    "авто",
+    "нефть",
+    "газ",
+)
+TAILS_RU = ("", "-Трейд", "-Сервис", "-Комплект", "-Инвест", " Групп", " Холдинг")
+LEGAL_FORMS_RU = ("ООО", "АО", "ПАО")
+#: A public company (ПАО) is a large one: a smaller "PJSC" is an ООО, named with these tails instead of
+#: TAILS_RU (so that no two clients share a name), which keeps ПАО rare and ООО the commonest form.
+PUBLIC_MIN_EMPLOYEES = 1000
+TAILS_RU_PRIVATE = ("-Центр", "-Ресурс", "-Опт", " Плюс", "-Профи", "-Развитие", "-Регион")
+#: A small client (at most this many employees) whose name would be a bare ООО «…» is a sole trader (ИП).
+SOLE_TRADER_MAX_EMPLOYEES = 15
+RU_FIRST = dict(
+    zip(
+        MALE_FIRST,
+        ("Алексей", "Дмитрий", "Сергей", "Андрей", "Павел", "Игорь", "Михаил", "Николай", "Олег", "Роман"),
+        strict=True,
+    )
+) | dict(
+    zip(
+        FEMALE_FIRST,
+        ("Елена", "Ольга", "Наталья", "Ирина", "Анна", "Татьяна", "Светлана", "Марина", "Юлия"),
+        strict=True,
+    )
+)
+#: Masculine forms; every one ends in -ов/-ев, whose feminine adds -а (Иванов, Иванова).
+RU_SURNAMES = dict(
+    zip(
+        SURNAMES,
+        (
+            "Иванов",
+            "Петров",
+            "Смирнов",
+            "Кузнецов",
+            "Попов",
+            "Соколов",
+            "Лебедев",
+            "Козлов",
+            "Новиков",
+            "Морозов",
+            "Волков",
+            "Орлов",
+            "Белов",
+            "Зайцев",
+            "Павлов",
+            "Егоров",
+            "Виноградов",
+        ),
+        strict=True,
+    )
+)
+#: Patronymic stems: + "ич" for a man, + "на" for a woman (Петрович, Петровна).
+RU_PATRONYMICS = (
+    "Александров",
+    "Викторов",
+    "Сергеев",
+    "Андреев",
+    "Петров",
+    "Николаев",
+    "Владимиров",
+    "Юрьев",
+    "Михайлов",
+    "Олегов",
+)
+RU_VOWELS = set("аеёиоуыэюя")
+
+
 def generate(
-    out_dir, n_clients: int = 3000, years: int = 3, seed: int = 42, end_date: str = "2026-10-31"
+    out_dir,
+    n_clients: int = 3000,
+    years: int = 3,
+    seed: int = 42,
+    end_date: str = "2026-10-31",
+    language: str = "en",
 ) -> dict[str, Path]:
     """Write the demo company's CRM exports into out_dir (created if absent).
 
@@ -141,6 +301,12 @@ def generate(
         Seed for ``np.random.default_rng``; same seed gives identical CSVs.
     end_date : str, default "2026-10-31"
         Last day of the history (ISO date).
+    language : {"en", "ru"}, default "en"
+        Language of the labels: client names, regions, industries, channels,
+        divisions, CRM statuses, product lines and the team's names. The
+        numbers, dates, IDs, statuses and owners are the same in every
+        language; a Russian sole trader (ИП) has a 12-digit INN, the same
+        client's 10-digit one plus two control digits.
 
     Returns
     -------
@@ -151,6 +317,8 @@ def generate(
         raise ValueError("n_clients must be at least 50")
     if years < 2:
         raise ValueError("years must be at least 2 so lost clients can exist")
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -166,6 +334,7 @@ def generate(
 
     base = np.datetime64(start.date(), "D")
     lines["Date"] = np.datetime_as_string(base + lines.pop("day").to_numpy())
+    c, lines, team = _in_language(c, lines, team, language)
     paths = dict(
         clients=out / "clients.csv",
         transactions=out / "invoice_lines.csv",
@@ -186,7 +355,7 @@ def generate(
     )
     pay.to_csv(paths["payments"], index=False, float_format="%.2f", lineterminator="\n")
     with pd.ExcelWriter(paths["team"], engine="openpyxl") as xl:
-        team.to_excel(xl, sheet_name="Team", index=False)
+        team.loc[:, "Manager":"Capacity"].to_excel(xl, sheet_name="Team", index=False)
     return paths
 
 
@@ -213,6 +382,9 @@ def _team(rng) -> pd.DataFrame:
             "Role": roles,
             "Division": divs,
             "Capacity": cap,
+            "first": first,
+            "surname": last,
+            "female": female,
         }
     )
 
@@ -267,11 +439,12 @@ def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
     crm = np.empty(n, dtype=object)
     for s, (labels, p) in CRM_STATUS.items():
         crm[status == s] = rng.choice(labels, (status == s).sum(), p=p)
+    parts = _name_parts(rng, n)
 
     return pd.DataFrame(
         {
             "Client ID": [f"C{i + 1:05d}" for i in range(n)],
-            "Company": _company_names(rng, n),
+            "Company": [_company_name(row, "en") for row in parts],
             "INN": _inns(rng, region),
             "Region": np.array(list(REGIONS))[region],
             "Industry": rng.choice(INDUSTRIES, n, p=INDUSTRY_P),
@@ -291,20 +464,78 @@ def _clients(rng, n: int, span: int, team: pd.DataFrame) -> pd.DataFrame:
             "adopter": (status == "active") & ~special & (rng.random(n) < np.where(corporate, 0.12, 0.03)),
             "terms": rng.choice([30, 14, 60], n, p=[0.75, 0.1, 0.15]),
             "late": np.where(rng.random(n) < 0.15, rng.uniform(20, 90, n), 0.0),
+            "name_parts": list(parts),
         }
     )
 
 
-def _company_names(rng, n: int) -> np.ndarray:
-    names = np.array([f"{p}{r}{t} {f}" for p in PREFIXES for r in ROOTS for t in TAILS for f in LEGAL_FORMS])
-    names = names[rng.permutation(len(names))]
+def _name_parts(rng, n: int) -> np.ndarray:
+    """Each client's name as indices (prefix, root, tail, legal form) and its repeat (0: the first use)."""
+    pool = np.array(list(itertools.product(*(range(len(p)) for p in (PREFIXES, ROOTS, TAILS, LEGAL_FORMS)))))
+    pool = pool[rng.permutation(len(pool))]
     i = np.arange(n)
-    # Beyond the combination pool, number the repeats so names stay unique.
-    return np.where(
-        i < len(names),
-        names[i % len(names)],
-        np.char.add(names[i % len(names)], np.char.add(" ", (i // len(names) + 1).astype(str))),
-    )
+    # Beyond the combination pool, the repeats are numbered so that names stay unique.
+    return np.column_stack([pool[i % len(pool)], i // len(pool)])
+
+
+def _company_name(parts, language: str, employees: int = 0) -> str:
+    """A client's name in ``language``: "Ladogagaz-Invest JSC", АО «Ладогагаз-Инвест», ИП Орлова Анна Петровна.
+
+    Injective on the parts, whatever the employees: the legal form, tail and
+    repeat number set apart any two clients.
+    """
+    p, r, t, f, repeat = (int(x) for x in parts)
+    number = f" {repeat + 1}" if repeat else ""
+    if language == "en":
+        return f"{PREFIXES[p]}{ROOTS[r]}{TAILS[t]} {LEGAL_FORMS[f]}{number}"
+    form, tail = LEGAL_FORMS_RU[f], TAILS_RU[t]
+    if form == "ООО" and not tail and not repeat and employees <= SOLE_TRADER_MAX_EMPLOYEES:
+        return "ИП " + _sole_trader(p * len(ROOTS) + r)
+    if form == "ПАО" and employees < PUBLIC_MIN_EMPLOYEES:
+        form, tail = "ООО", TAILS_RU_PRIVATE[t]
+    prefix, root = PREFIXES_RU[p], ROOTS_RU[r]
+    # Кама + авто reads as Кама-Авто, not Камаавто.
+    stem = f"{prefix}-{root.capitalize()}" if prefix[-1] in RU_VOWELS and root[0] in RU_VOWELS else prefix + root
+    return f"{form} «{stem}{tail}{number}»"
+
+
+def _sole_trader(k: int) -> str:
+    """A sole trader's full name (surname, first name, patronymic), one person per k < 17 x 18."""
+    surname = RU_SURNAMES[SURNAMES[k % len(SURNAMES)]]
+    q = k // len(SURNAMES)
+    stem = RU_PATRONYMICS[(7 * k) % len(RU_PATRONYMICS)]
+    if q < len(MALE_FIRST):
+        return f"{surname} {RU_FIRST[MALE_FIRST[q]]} {stem}ич"
+    return f"{surname}а {RU_FIRST[FEMALE_FIRST[(q - len(MALE_FIRST)) % len(FEMALE_FIRST)]]} {stem}на"
+
+
+def _inn12(inn10: str) -> str:
+    """A sole trader's 12-digit INN: the 10 digits given plus the two control digits of a personal INN."""
+    digits = [int(x) for x in inn10]
+    for weights in ((7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)):
+        digits.append(sum(w * d for w, d in zip(weights, digits, strict=True)) % 11 % 10)
+    return "".join(map(str, digits))
+
+
+def _in_language(
+    c: pd.DataFrame, lines: pd.DataFrame, team: pd.DataFrame, language: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The clients, lines and team with their labels in ``language`` (the English ones are the generated ones)."""
+    if language == "en":
+        return c, lines, team
+    c, lines, team = c.copy(), lines.copy(), team.copy()
+    for column in ("Region", "Industry", "Channel", "Division", "CRM status"):
+        c[column] = c[column].map(RU_LABELS[column])
+    c["Company"] = [_company_name(p, language, int(e)) for p, e in zip(c["name_parts"], c["Employees"], strict=True)]
+    sole = c["Company"].str.startswith("ИП ")
+    c.loc[sole, "INN"] = c.loc[sole, "INN"].map(_inn12)
+    lines["Product line"] = lines["Product line"].map(RU_LABELS["Product line"])
+    team["Division"] = team["Division"].map(RU_LABELS["Division"])
+    team["Name"] = [
+        f"{RU_FIRST[f]} {RU_SURNAMES[s]}{'а' if w else ''}"
+        for f, s, w in zip(team["first"], team["surname"], team["female"], strict=True)
+    ]
+    return c, lines, team
 
 
 def _inns(rng, region: np.ndarray) -> np.ndarray:
