@@ -401,3 +401,53 @@ def test_headroom_counts_in_proportion_to_its_evidence():
     cards = segment_cards(crit, segments).set_index("segment")
     assert cards.loc["A", "headroom"] == 100 and cards.loc["B", "headroom"] == 50  # peers count half
     assert np.isnan(cards.loc["CD", "headroom"])  # unknown potential: no headroom to claim
+
+
+def test_segment_profiles_say_who_the_clients_are_against_the_base():
+    from workbench.priorities import segment_profiles
+
+    criteria = pd.DataFrame(
+        {
+            "client_id": list("abcdef"),
+            "industry": ["Mining", "Mining", "Retail", "Retail", "Retail", None],
+            "region": ["North"] * 6,
+            "size_band": ["large", "large", "small", "small", "unknown", "micro"],
+            "tenure_months": [24.0, 48.0, 12.0, 12.0, 36.0, np.nan],
+            "revenue": [100.0, 300.0, 10.0, 20.0, 30.0, 0.0],
+            "product_lines": ["Pumps, Valves", "Pumps", "Valves", "Valves, Seals", "Seals", None],
+        }
+    )
+    segments = pd.DataFrame({"client_id": list("abcdef"), "segment": ["A", "A", "D", "D", "D", "potential"]})
+    out = segment_profiles(criteria, segments).set_index("segment")
+    a, d = out.loc["A"], out.loc["D"]
+    # A: both Mining (100 % against 2 of 5 known in the base), both large (2 of 5 known sizes).
+    assert a["industry"] == "Mining" and a["industry_share"] == 1 and a["industry_base_share"] == pytest.approx(0.4)
+    assert a["size_band"] == "large" and a["size_band_base_share"] == pytest.approx(2 / 5)
+    assert a["tenure_years"] == pytest.approx(3.0)  # median of 24 and 48 months
+    assert a["revenue_p25"] == pytest.approx(150) and a["revenue_p75"] == pytest.approx(250)
+    assert list(a["top_lines"]) == ["Pumps", "Valves"] and a["top_lines_share"] == 1
+    # D: Retail (3 of 3), small (2 of 2 known: "unknown" is not a size), Valves and Seals bought by two each.
+    assert d["industry"] == "Retail" and d["industry_share"] == 1 and d["industry_base_share"] == pytest.approx(0.6)
+    assert d["size_band"] == "small" and d["size_band_share"] == 1
+    assert set(d["top_lines"]) == {"Valves", "Seals"} and d["top_lines_share"] == pytest.approx(2 / 3)
+    # A segment that never bought: no revenue range, no lines.
+    p = out.loc["potential"]
+    assert pd.isna(p["revenue_p25"]) and len(p["top_lines"]) == 0 and pd.isna(p["industry"])
+
+
+def test_every_segment_gets_its_own_playbook_card():
+    import yaml
+
+    from workbench.paths import TEMPLATES
+    from workbench.playbooks import FIELDS, build_playbooks
+
+    for language in ("en", "ru"):
+        template = yaml.safe_load((TEMPLATES / "playbooks" / f"default.{language}.yaml").read_text(encoding="utf-8"))
+        # A and B share a tier, so do C and D: their cards must still differ.
+        ranked = pd.DataFrame({"segment": ["A", "B", "C", "D", "CD", "lost"], "tier": [1, 1, 2, 2, 3, 3]})
+        books = build_playbooks(ranked, template).set_index("segment")
+        texts = [
+            tuple(books.loc[s, [f for f in FIELDS if f not in ("contacts_per_year", "hours_per_contact", "role")]])
+            for s in books.index
+        ]
+        assert len(set(texts)) == len(texts), language

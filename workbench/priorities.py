@@ -115,6 +115,67 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
     return out
 
 
+#: Attributes a segment's profile describes, when the data has them (the typical value against the base).
+PROFILE_ATTRIBUTES = ("industry", "region", "size_band", "channel")
+
+
+def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+    """Who each segment's clients are, against the whole base: "who they are" on the segment's card.
+
+    For each attribute of :data:`PROFILE_ATTRIBUTES` the data has, the
+    segment's most common value, its share in the segment and in the whole
+    base (the lift says how typical it is); the median tenure in years; the
+    range of yearly revenue per client (25th to 75th percentile, clients who
+    bought in the window); the product lines most of the segment's clients buy.
+
+    Returns
+    -------
+    DataFrame
+        One row per segment: ``segment, clients``, per attribute
+        ``<attr>, <attr>_share, <attr>_base_share``, ``tenure_years``,
+        ``revenue_p25, revenue_p75``, ``top_lines`` (up to three, by how many
+        clients buy them) and ``top_lines_share`` (share of the segment's
+        buying clients that buy the first).
+    """
+    df = criteria.merge(segments, on="client_id", how="inner")
+    rows = []
+    attrs = [a for a in PROFILE_ATTRIBUTES if a in df and df[a].notna().any() and (df[a] != "unknown").any()]
+    for seg, part in df.groupby("segment", sort=False):
+        row: dict = {"segment": seg, "clients": len(part)}
+        for a in attrs:
+            known = part[a].dropna()
+            known = known[known != "unknown"]
+            if known.empty:
+                row.update({a: None, f"{a}_share": np.nan, f"{a}_base_share": np.nan})
+                continue
+            top = known.value_counts().idxmax()
+            base = df[a].dropna()
+            base = base[base != "unknown"]
+            row.update(
+                {
+                    a: str(top),
+                    f"{a}_share": float((known == top).mean()),
+                    f"{a}_base_share": float((base == top).mean()),
+                }
+            )
+        row["tenure_years"] = (
+            float(part["tenure_months"].median() / 12) if part["tenure_months"].notna().any() else np.nan
+        )
+        buying = part.loc[part["revenue"] > 0, "revenue"]
+        row["revenue_p25"] = float(buying.quantile(0.25)) if len(buying) else np.nan
+        row["revenue_p75"] = float(buying.quantile(0.75)) if len(buying) else np.nan
+        lines = part["product_lines"].dropna() if "product_lines" in part else pd.Series(dtype=object)
+        lines = lines[lines != ""]
+        if len(lines):
+            counts = lines.str.split(", ").explode().value_counts()
+            row["top_lines"] = [str(x) for x in counts.index[:3]]
+            row["top_lines_share"] = float(counts.iloc[0] / len(lines))
+        else:
+            row["top_lines"], row["top_lines_share"] = [], np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def score_contributions(cards: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     """Each metric's part of each segment's score: weight x metric / the best segment's metric.
 
@@ -352,6 +413,7 @@ def run_step(
     info = artifacts.load(run_dir, "grouping", "info")
     goal = artifacts.load(run_dir, "goal", "goal")
     cards = segment_cards(criteria, segments, info["segment_order"])
+    profiles = segment_profiles(criteria, segments)
     weights, changes = adapt_weights(goal["weights"], cards)
     ranked = priority_scores(cards, weights, n_tiers)
     ranked, moved = goal_lead(ranked, goal["name"], n_tiers)
@@ -383,6 +445,7 @@ def run_step(
         "key_accounts": flagged,
         "contributions": contributions,
         "forecast": by_segment,
+        "profiles": profiles,
         "meta": {
             "goal_lead": moved,
             "sensitivity": shifts,
