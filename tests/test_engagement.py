@@ -19,6 +19,7 @@ from workbench.cli import main as cli
 from workbench.config import load_config
 from workbench.engagement import NOTEBOOK_FILES, REPORT_NOTEBOOK, StepFailed, init_engagement, run, step_parameters
 from workbench.paths import NOTEBOOKS
+from workbench.report.i18n import Translator
 from workbench.report.render import assert_self_contained
 
 pytestmark = pytest.mark.e2e
@@ -78,7 +79,7 @@ def test_html_has_six_step_sections_in_order_and_no_code(demo_runs):
         assert code not in html, code
     assert "<script" not in html
     assert_self_contained(html)
-    assert "data:image/png;base64" in html  # charts embedded
+    assert html.count("data:image/svg+xml;base64") >= 6  # charts embedded, as vector images (sharp in print)
     assert "Key findings" in html and "Appendix: data and method" in html
 
 
@@ -130,8 +131,9 @@ def test_playbooks_fte_table_and_call_plan_are_views_of_one_plan(demo_runs):
     ).all()
     # The playbook chapter shows the plan's frequency, not the template's.
     html = demo_runs["en"].html.read_text(encoding="utf-8")
+    en = Translator("en")
     for segment, row in plan.loc[plan["action"] == "work"].iterrows():
-        assert f"{row['contacts_per_year']:g} contacts a year" in html, segment
+        assert en.count(row["contacts_per_year"], "contacts_year") in html, segment
 
 
 def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):
@@ -238,8 +240,8 @@ def test_1c_headerless_export_runs_end_to_end(tmp_path):
     period = json.loads((result.run_dir / "artifacts" / "intake" / "period.json").read_text(encoding="utf-8"))
     assert period["end"] == closed["Date"].max()[:10]
     html = result.html.read_text(encoding="utf-8")
-    left_out = f"{len(lines) - len(closed):,}".replace(",", "\u00a0")
-    assert f"строк, исключённых фильтром проекта (например, незакрытые заказы), — {left_out}" in html
+    left_out = Translator("ru").count(len(lines) - len(closed), "rows_acc")
+    assert f"фильтр проекта исключил {left_out}" in html  # (with its amount where the lines have one)
     assert "ДД.ММ.ГГГГ" in html and "десятичная запятая" in html
 
 

@@ -1,19 +1,167 @@
-"""Report language: catalogues in step, numbers written for the locale."""
+"""Report language: catalogues in step, numbers written for the locale, counts agreeing with their nouns."""
 
 import datetime as dt
+import re
+import string
 
 import pytest
 
-from workbench.report.i18n import Translator, catalogue
+from workbench.report import i18n
+from workbench.report.i18n import LANGUAGES, Translator, catalogue, plural_forms, plurals
+
+
+def _placeholders(text: str) -> set[tuple[str, bool]]:
+    """``(name, is a count)`` of every placeholder: ``{n:plural:clients}`` is ``("n", True)``."""
+    return {(f, (spec or "").startswith("plural:")) for _, f, spec, _ in string.Formatter().parse(text) if f}
+
+
+def _phrases(text: str) -> set[str]:
+    return {
+        spec.split(":", 1)[1]
+        for _, f, spec, _ in string.Formatter().parse(text)
+        if f and (spec or "").startswith("plural:")
+    }
 
 
 def test_catalogues_have_the_same_keys_and_placeholders():
-    import string
-
     en, ru = catalogue("en"), catalogue("ru")
     assert set(en) == set(ru)
-    fields = lambda text: {f for _, f, _, _ in string.Formatter().parse(text) if f}  # noqa: E731
-    assert {k: fields(v) for k, v in en.items()} == {k: fields(v) for k, v in ru.items()}
+    # The same names, and a count in one language is a count in the other (the caller passes a number).
+    assert {k: _placeholders(v) for k, v in en.items()} == {k: _placeholders(v) for k, v in ru.items()}
+
+
+def test_every_plural_entry_has_the_forms_its_language_needs_and_is_used():
+    from workbench.paths import ROOT
+
+    assert plural_forms("ru") == ("one", "few", "many", "other") and plural_forms("en") == ("one", "other")
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "workbench").rglob("*.py"))
+    for language in LANGUAGES:
+        entries = plurals(language)
+        for name, forms in entries.items():
+            assert tuple(forms) == plural_forms(language), (language, name)
+            assert all(f.strip() for f in forms.values()), (language, name)
+        used = set().union(*(_phrases(text) for text in catalogue(language).values()))
+        assert used <= set(entries), (language, used - set(entries))  # every count names a phrase there is
+        unused = {n for n in set(entries) - used if f'"{n}"' not in code}
+        assert not unused, (language, unused)
+
+
+def test_a_plural_entry_missing_a_form_fails_when_the_catalogue_loads(monkeypatch):
+    broken = {"plurals": {"clients": {"one": "клиент", "few": "клиента", "other": "клиента"}}}
+    monkeypatch.setattr(i18n, "_tree", lambda language: broken)
+    with pytest.raises(
+        ValueError, match="plural 'clients' .* has forms one, few, other; ru needs exactly one, few, many, other"
+    ):
+        plurals.__wrapped__("ru")
+    with pytest.raises(KeyError, match="no plural 'nope' in the ru catalogue"):
+        Translator("ru").count(1, "nope")
+
+
+RU = Translator("ru")
+COUNTS = [1, 2, 5, 11, 21, 1331, 2054]
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        (
+            "clients",
+            ["1 клиент", "2 клиента", "5 клиентов", "11 клиентов", "21 клиент", "1 331 клиент", "2 054 клиента"],
+        ),
+        (
+            "active_clients",
+            [
+                "1 активный клиент",
+                "2 активных клиента",
+                "5 активных клиентов",
+                "11 активных клиентов",
+                "21 активный клиент",
+                "1 331 активный клиент",
+                "2 054 активных клиента",
+            ],
+        ),
+        (
+            "contacts_year",
+            [
+                "1 контакт в год",
+                "2 контакта в год",
+                "5 контактов в год",
+                "11 контактов в год",
+                "21 контакт в год",
+                "1 331 контакт в год",
+                "2 054 контакта в год",
+            ],
+        ),
+        ("fte", ["1 ставка", "2 ставки", "5 ставок", "11 ставок", "21 ставка", "1 331 ставка", "2 054 ставки"]),
+        (
+            "clients_gen",
+            ["1 клиента", "2 клиентов", "5 клиентов", "11 клиентов", "21 клиента", "1 331 клиента", "2 054 клиентов"],
+        ),
+    ],
+)
+def test_russian_numerals_agree_with_their_phrase(phrase, expected):
+    assert [RU.count(n, phrase).replace("\u00a0", " ") for n in COUNTS] == expected
+    # The same through a message, with the number written first by t.number (its non-breaking space kept).
+    assert RU.count(RU.number(2054), phrase) == RU.count(2054, phrase) and "\u00a0" in RU.count(2054, phrase)
+
+
+def test_fractions_take_the_genitive_singular_as_written():
+    assert RU.count(0.5, "fte") == "0,5 ставки" and RU.count(5.2, "fte") == "5,2 ставки"
+    assert RU.count(RU.number(5.2, 1), "fte") == "5,2 ставки"
+    # "5,0" is read as a decimal, like "5,2"; a whole 5 is "5 ставок".
+    assert RU.count(5, "fte", digits=1) == "5,0 ставки" and RU.count(5.0, "fte") == "5 ставок"
+    assert (
+        RU("cover.d_fte", role="Охотник (новые клиенты)", fte=RU.number(1.5, 1))
+        == "Охотник (новые клиенты) — 1,5 ставки"
+    )
+    assert (
+        RU("cover.d_fte", role="Охотник (новые клиенты)", fte=RU.number(1, 0)) == "Охотник (новые клиенты) — 1 ставка"
+    )
+    assert RU("playbooks.frequency", n=RU.decimal(0.5), hours="0,25") == "0,5 контакта в год, по 0,25 ч"
+
+
+def test_messages_agree_where_the_old_text_did_not():
+    assert RU("playbooks.frequency", n="4", hours="0,5") == "4 контакта в год, по 0,5 ч"
+    assert RU("playbooks.frequency", n="1", hours="1") == "1 контакт в год, по 1 ч"
+    assert RU("playbooks.frequency", n="2", hours="1").startswith("2 контакта в год")
+    base = RU("cover.f_base", active=RU.number(2054), lost=121, potential=121).replace("\u00a0", " ")
+    assert base == (
+        "Клиентская база: 2 054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
+    )
+    text = RU("goal.concentration", n="81", clients="400", share="72 %", n80="152", share80="29 %")
+    assert "80 % выручки — от 152 клиентов (29 % покупателей)" in text and "152 клиентов (29" in text
+    assert "от 121 клиента" in RU("goal.concentration", n="1", clients="1", share="1", n80="121", share80="1")
+    # A number the verb agrees with: "#" places it inside the phrase.
+    assert [RU.count(n, "heads_needed") for n in (1, 3, 5)] == [
+        "нужен 1 руководитель",
+        "нужны 3 руководителя",
+        "нужно 5 руководителей",
+    ]
+    assert (
+        RU("rules.span_of_control", max=7, fte="1")
+        == "У руководителя отдела продаж не больше 7 подчинённых, поэтому нужен 1 руководитель."
+    )
+    assert RU.count("–", "clients") == "– клиентов"
+
+
+def test_english_counts_are_one_or_other():
+    en = Translator("en")
+    assert [en.count(n, "clients") for n in (1, 2, 0, 2054)] == ["1 client", "2 clients", "0 clients", "2,054 clients"]
+    assert (
+        en.count(1.5, "contacts_year") == "1.5 contacts a year" and en.count("1", "contacts_year") == "1 contact a year"
+    )
+    assert en("playbooks.frequency", n="1", hours="0.5") == "1 contact a year, 0.5 h each"
+    assert (
+        en("rules.span_of_control", max=7, fte="1")
+        == "A head of sales leads at most 7 people, so 1 head of sales is needed."
+    )
+    assert en("cover.d_wave", named="1").startswith("First wave: 1 client has a named owner")
+
+
+def test_a_run_that_renames_a_text_does_not_rename_it_for_the_next_report():
+    t = Translator("ru")
+    t.texts["segments.A"] = "A — другое"
+    assert Translator("ru")("segments.A") != "A — другое"
 
 
 def test_numbers_money_percentages_and_dates_follow_the_locale():
@@ -48,3 +196,71 @@ def test_unknown_key_and_language_fail_clearly():
         Translator("en")("nope")
     with pytest.raises(ValueError, match="language 'de' not supported"):
         catalogue("de")
+
+
+# --------------------------------------------------------------------------- the rendered Russian report
+
+_NUMBER = r"(?<![\d,])\d{1,3}(?:[\u00a0 ]\d{3})*(?:,\d+)?"
+
+
+@pytest.fixture(scope="module")
+def russian_report_text(tmp_path_factory):
+    """The body text of a small Russian demo report: the six steps as the notebooks run them, every section."""
+    import html
+
+    import matplotlib
+    import yaml
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workbench import STEPS, allocation, criteria, demo, goal, grouping, playbooks, priorities
+    from workbench.config import parse_config
+    from workbench.engagement import save_intake, step_parameters
+    from workbench.intake import load_tables
+    from workbench.paths import TEMPLATES
+    from workbench.report.narrative import ClientReport
+
+    base = tmp_path_factory.mktemp("ru_report")
+    demo.generate(base / "data", n_clients=300, seed=11)
+    raw = yaml.safe_load((TEMPLATES / "engagement.yaml").read_text(encoding="utf-8"))
+    raw["engagement"]["language"] = "ru"
+    config = parse_config(raw)
+    run_dir = base / "run"
+    save_intake(run_dir, config, load_tables(config, base))
+    modules = dict(zip(STEPS, (goal, criteria, grouping, priorities, playbooks, allocation), strict=True))
+    for step in STEPS:
+        params = step_parameters(config, step, run_dir)
+        params.pop("run_dir")
+        if step != "playbooks":
+            params.pop("language")
+        modules[step].run_step(run_dir, **params)
+    out: list = []
+    report = ClientReport(run_dir, "ru", config.engagement.currency, sink=out.append)
+    for section in ("cover", *STEPS, "appendix"):
+        getattr(report, section)()
+    plt.close("all")
+    body = " ".join(o for o in out if isinstance(o, str))
+    return html.unescape(re.sub(r"<[^>]+>", " ", body)).replace("\u00a0", " ")
+
+
+def test_rendered_russian_report_has_no_numeral_disagreement_or_label_dodges(russian_report_text):
+    text = russian_report_text
+    assert "клиентов" in text and "ставк" in text  # the report did say something about counts
+    # A number ending in 1 (not 11) never takes the genitive plural; 2-4 never take it in the nominative.
+    assert not re.search(r"(?<![\d ])(?:\d* )?(?:\d*[02-9])?1 (?:клиентов|контактов|ставок|активных)\b", text), (
+        re.findall(r".{40}\b1 (?:клиентов|контактов|ставок)\b.{20}", text)
+    )
+    assert not re.search(r"(?<!\bу )(?<!\bот )(?<!\bдля )(?<!\bне больше )(?<![\d ,])[234] клиентов\b", text)
+    assert not re.search(r"(?<![\d ,])[234] (?:контактов|ставок)\b", text)
+    assert not re.search(r"\d,\d+ (?:ставок|контактов|клиентов)\b", text)  # a fraction takes the genitive singular
+    # The label dodges are gone: "(клиентов: 590)", "клиентов — 590", "руководителей: 1".
+    # (A named quantity may still be a label: "Эквивалентное число равных клиентов: 44,3".)
+    assert not re.search(r"клиентов: \d+[;)]", text) and not re.search(r"\((?:клиентов|сценариев|отделов)\w*: \d", text)
+    assert not re.search(r"(?:клиентов|руководителей|отделов продаж|отделов) — \d", text)
+    assert not re.search(r"(?:руководителей|ставок): \d", text) and "Менеджеров, которые нужны плану:" not in text
+    # Every count of clients takes a form its number allows in some case (nominative, genitive, instrumental).
+    forms = {c: {RU.plurals[p][c] for p in ("clients", "clients_gen", "clients_instr")} for c in plural_forms("ru")}
+    for number, noun in re.findall(rf"({_NUMBER}) (клиент\w*)", text):
+        category = RU.plural_form(number.replace(" ", "\u00a0"))
+        assert noun in forms[category], (number, noun)

@@ -2,32 +2,104 @@
 
 All text the client reads comes from ``workbench/report/locales/<language>.yaml``;
 numbers, money, percentages and dates are formatted for the locale.
+
+Counts agree with their nouns through CLDR plural rules, as gettext's
+``Plural-Forms`` and Project Fluent select them (Babel's
+``Locale.plural_form``). A catalogue's ``plurals:`` section holds phrases, one
+form per plural category of the language: English ``one``, ``other``; Russian
+``one`` (1, 21, 1 331), ``few`` (2–4, 22, 2 054), ``many`` (0, 5–20, 11, 111)
+and ``other`` (fractions: 0,5 and 5,2 take the genitive singular)::
+
+    plurals:
+      active_clients: {one: активный клиент, few: активных клиента, many: активных клиентов, other: активного клиента}
+
+A phrase is a phrase, not a noun: after 2–4 a Russian adjective takes the
+genitive plural ("2 активных клиента"), and a case governed by the sentence
+gets its own entry (``clients_gen``: "у 1 331 клиента", "у 2 054 клиентов").
+A message writes a count as ``{name:plural:phrase}``; the value is a number
+(written by :meth:`Translator.number`, or :meth:`Translator.decimal` when it
+has decimals) or a number already written for the locale (``t.number(x, 1)``),
+and the form is chosen from the number as the reader sees it ("5,0 ставки",
+like "5,2 ставки"). The number goes before the phrase, or where a form puts
+``#`` ("нужен # руководитель", "нужны # руководителя"), so a verb or a
+preposition can agree as well. In code, :meth:`Translator.count` does the
+same: ``t.count(2054, "active_clients")`` is "2 054 активных клиента".
+
+Each language picks the phrases its grammar needs, so the entries of
+``plurals:`` need not match between languages; a message's placeholders do,
+and a placeholder that is a count in one language is a count in every
+language (``tests/test_i18n.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from functools import cache
+from numbers import Integral
 
 import yaml
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+from babel.numbers import (
+    NumberFormatError,
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+    parse_decimal,
+)
 
 from ..paths import LOCALES
 
 LANGUAGES = ("en", "ru")
 _LOCALE = {"en": "en_GB", "ru": "ru_RU"}
+#: The catalogue section of count phrases (see the module docstring).
+PLURALS = "plurals"
+_CATEGORIES = ("zero", "one", "two", "few", "many", "other")  # CLDR's order
+
+
+@cache
+def _tree(language: str) -> dict:
+    if language not in LANGUAGES:
+        raise ValueError(f"language '{language}' not supported; expected one of {', '.join(LANGUAGES)}")
+    with open(LOCALES / f"{language}.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The flat ``key -> text`` catalogue of a language."""
-    if language not in LANGUAGES:
-        raise ValueError(f"language '{language}' not supported; expected one of {', '.join(LANGUAGES)}")
-    with open(LOCALES / f"{language}.yaml", encoding="utf-8") as fh:
-        return _flatten(yaml.safe_load(fh))
+    """The flat ``key -> text`` catalogue of a language (its messages; the count phrases are :func:`plurals`)."""
+    return _flatten({k: v for k, v in _tree(language).items() if k != PLURALS})
+
+
+def plural_forms(language: str) -> tuple[str, ...]:
+    """The CLDR plural categories of a language, in CLDR's order: ``("one", "other")``, Russian four."""
+    tags = Locale.parse(_LOCALE[language]).plural_form.tags | {"other"}
+    return tuple(c for c in _CATEGORIES if c in tags)
+
+
+@cache
+def plurals(language: str) -> dict[str, dict[str, str]]:
+    """The count phrases of a language: ``name -> {category: form}``, every category the language has.
+
+    Raises
+    ------
+    ValueError
+        An entry lacks a form the language needs or has one it does not.
+    """
+    need = plural_forms(language)
+    out: dict[str, dict[str, str]] = {}
+    for name, forms in (_tree(language).get(PLURALS) or {}).items():
+        have = tuple(forms) if isinstance(forms, dict) else ()
+        if set(have) != set(need):
+            raise ValueError(
+                f"plural '{name}' in {LOCALES / (language + '.yaml')} has forms {', '.join(have) or 'none'}; "
+                f"{language} needs exactly {', '.join(need)}"
+            )
+        out[name] = {c: str(forms[c]) for c in need}
+    return out
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
@@ -49,8 +121,26 @@ def _missing(value) -> bool:
         return True
 
 
+class _Messages(string.Formatter):
+    """``str.format`` with one more format: ``{n:plural:phrase}`` is ``t.count(n, "phrase")``."""
+
+    def __init__(self, t: Translator):
+        super().__init__()
+        self.t = t
+
+    def format_field(self, value, format_spec: str):
+        kind, _, phrase = format_spec.partition(":")
+        if kind == "plural" and phrase:
+            return self.t.count(value, phrase)
+        return super().format_field(value, format_spec)
+
+
 class Translator:
     """Text and number formatting for one report language.
+
+    ``t("section.key", name=value)`` is a catalogue text with its placeholders
+    filled in; ``t.count(n, "phrase")`` and ``{n:plural:phrase}`` in a text
+    write a count with the form its number takes (see the module docstring).
 
     Parameters
     ----------
@@ -63,17 +153,64 @@ class Translator:
         self.language = language
         self.locale = _LOCALE[language]
         self.currency = currency
-        self.texts = catalogue(language)
+        self.texts = dict(catalogue(language))  # a run may replace texts (summary.run_translator): a copy
+        self.plurals = plurals(language)
+        self._plural_form = Locale.parse(self.locale).plural_form
+        self._messages = _Messages(self)
 
     def __call__(self, key: str, /, **values) -> str:
-        """The text of ``key``, with ``{placeholders}`` filled in."""
+        """The text of ``key``, with ``{placeholders}`` filled in and ``{n:plural:phrase}`` counts agreed."""
         try:
             text = self.texts[key]
         except KeyError:
             raise KeyError(
                 f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
             ) from None
-        return text.format(**values) if values else text
+        return self._messages.vformat(text, (), values) if values else text
+
+    def count(self, value, phrase: str, digits: int | None = None) -> str:
+        """A number with its phrase in the form the number takes: "2 054 активных клиента", "1 client".
+
+        Parameters
+        ----------
+        value : number or str
+            A number, written with ``digits`` decimals (``None``: an integer as
+            :meth:`number`, otherwise as :meth:`decimal`), or a number already
+            written for the locale (``t.number(x, 1)``), kept as it is.
+        phrase : str
+            An entry of the catalogue's ``plurals:`` section. The number goes
+            before the form, or in place of ``#`` where the form has one.
+        """
+        try:
+            forms = self.plurals[phrase]
+        except KeyError:
+            raise KeyError(
+                f"no plural '{phrase}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
+            ) from None
+        if isinstance(value, str):
+            written = value
+        elif _missing(value):
+            written = "–"
+        elif digits is not None:
+            written = self.number(value, digits)
+        elif isinstance(value, Integral) or float(value).is_integer():
+            written = self.number(value)
+        else:
+            written = self.decimal(value)
+        form = forms[self.plural_form(written)]
+        return form.replace("#", written) if "#" in form else f"{written} {form}"
+
+    def plural_form(self, written: str) -> str:
+        """The CLDR category of a number as written for the locale ("2,0" is ``other`` in Russian, "2" ``few``).
+
+        A dash or other non-number takes ``many`` where the language has it
+        (Russian "– клиентов"), else ``other``.
+        """
+        try:
+            number = parse_decimal(written, locale=self.locale, strict=True)
+        except NumberFormatError:
+            return "many" if "many" in self._plural_form.tags else "other"
+        return self._plural_form(abs(number))
 
     def label(self, group: str, value) -> str:
         """Translate a code (a role, a status, a metric) if the catalogue has it, else keep it."""
