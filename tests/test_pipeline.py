@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -72,3 +73,77 @@ def test_every_goal_and_method_reaches_a_report(intake_run, tmp_path, goal_name,
     html = "".join(o for o in out if isinstance(o, str))
     assert re.findall(r'<h2 id="step-(\w+)"', html) == list(STEPS)
     assert sum(not isinstance(o, str) for o in out) >= 6  # the charts
+
+
+def test_cover_carries_firm_logo_and_brand_colour(intake_run, tmp_path):
+    import matplotlib.pyplot as plt
+
+    run_dir = _copy(intake_run, tmp_path)
+    goal.run_step(run_dir, "grow_margin_key_clients")
+    criteria.run_step(run_dir)
+    grouping.run_step(run_dir)
+    priorities.run_step(run_dir)
+    playbooks.run_step(run_dir)
+    allocation.run_step(run_dir)
+    logo = tmp_path / "logo.png"
+    plt.figure(figsize=(1, 1)).savefig(logo)
+    plt.close("all")
+    out: list = []
+    ClientReport(
+        run_dir,
+        "en",
+        company="<Acme & Co>",
+        consultant="Ann Lee",
+        sink=out.append,
+        firm="Lee Partners",
+        logo=str(logo),
+        brand_colour="#7a1f1f",
+    ).cover()
+    html = "".join(o for o in out if isinstance(o, str))
+    assert "<style>:root { --accent: #7a1f1f; }</style>" in html
+    assert 'src="data:image/png;base64,' in html  # embedded: the report stays one file
+    assert "Prepared by Ann Lee, Lee Partners." in html and "&lt;Acme &amp; Co&gt;" in html
+    # A colour that is not #RRGGBB never reaches the CSS.
+    out.clear()
+    ClientReport(run_dir, "en", sink=out.append, brand_colour="red;} body{display:none").cover()
+    assert "<style>" not in "".join(o for o in out if isinstance(o, str))
+
+
+def test_cover_settings_are_checked():
+    import yaml
+
+    from workbench.config import ConfigError, parse_config
+    from workbench.engagement import _logo_path
+    from workbench.paths import TEMPLATES
+
+    raw = yaml.safe_load((TEMPLATES / "engagement.yaml").read_text(encoding="utf-8"))
+    raw["engagement"]["brand_colour"] = "blue"
+    with pytest.raises(ConfigError, match="brand_colour"):
+        parse_config(raw)
+    with pytest.raises(ConfigError, match="engagement.logo: .*not found"):
+        _logo_path("missing.png", Path("/tmp/eng/runs/1"))
+    with pytest.raises(ConfigError, match="expected a .png"):
+        _logo_path("logo.gif", Path("/tmp/eng/runs/1"))
+
+
+def test_chapter_titles_state_findings_not_step_names(intake_run, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(intake_run, tmp_path)
+    goal.run_step(run_dir, "grow_margin_key_clients")
+    criteria.run_step(run_dir)
+    grouping.run_step(run_dir)
+    priorities.run_step(run_dir)
+    playbooks.run_step(run_dir)
+    allocation.run_step(run_dir)
+    for language in ("en", "ru"):
+        t = Translator(language)
+        report = ClientReport(run_dir, language, sink=lambda _: None)
+        titles = {step: report.headline(step) for step in STEPS}
+        plt.close("all")
+        for step, title in titles.items():
+            assert title != t(f"{step}.title") and t(f"{step}.title") not in title, (language, step, title)
+        assert len(set(titles.values())) == len(STEPS)
+        assert any(ch.isdigit() for ch in titles["goal"] + titles["grouping"])  # findings carry their numbers

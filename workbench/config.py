@@ -74,6 +74,13 @@ class EngagementInfo(_Strict):
         None, description="Report title; default: 'Client segmentation' in the report's language."
     )
     consultant: str = ""
+    firm: str = Field("", description="The consultant's firm, on the cover.")
+    logo: str | None = Field(
+        None, description="A PNG, JPEG or SVG file (relative to the engagement folder) shown on the cover."
+    )
+    brand_colour: str | None = Field(
+        None, pattern=r"^#[0-9a-fA-F]{6}$", description="Headings and rules in this colour, as #RRGGBB."
+    )
     language: Literal["en", "ru"] = "en"
     currency: str = "RUB"
     as_of: dt.date | None = Field(None, description="Analysis date; default: the last transaction date.")

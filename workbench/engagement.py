@@ -34,9 +34,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import STEPS, artifacts
-from .config import EngagementConfig, dump_config, load_config, parse_config
+from .config import ConfigError, EngagementConfig, dump_config, load_config, parse_config
 from .intake import Intake, analysis_period, load_tables
-from .paths import NOTEBOOKS, TEMPLATES
+from .paths import LOGO_TYPES, NOTEBOOKS, TEMPLATES
 
 if TYPE_CHECKING:
     from .report.i18n import Translator
@@ -150,11 +150,26 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "company": e.company,
             "title": e.title or "",
             "consultant": e.consultant,
+            "firm": e.firm,
+            "logo": _logo_path(e.logo, run_dir),
+            "brand_colour": e.brand_colour or "",
         }
     raise ValueError(f"unknown step '{step}'")
 
 
 # --------------------------------------------------------------------------- the folder
+
+
+def _logo_path(logo: str | None, run_dir: Path) -> str:
+    """The cover logo's absolute path (relative to the engagement folder, the run folder's grandparent)."""
+    if not logo:
+        return ""
+    path = (Path(run_dir).parent.parent / logo).resolve()
+    if path.suffix.lower() not in LOGO_TYPES:
+        raise ConfigError(f"engagement.logo: {logo}: expected a {', '.join(LOGO_TYPES)} file")
+    if not path.is_file():
+        raise ConfigError(f"engagement.logo: {path} not found")
+    return str(path)
 
 
 def init_engagement(path: str | Path, company: str | None = None) -> Path:
@@ -270,6 +285,7 @@ def run(
     while run_dir.exists():
         suffix += 1
         run_dir = path / "runs" / f"{stamp}-{suffix}"
+    _logo_path(config.engagement.logo, run_dir)  # a wrong logo stops the run before any step, not at the report
     (run_dir / "notebooks").mkdir(parents=True)
     manifest: dict = {
         "engagement": str(path.resolve()),

@@ -9,6 +9,7 @@ and every number is formatted for the report's locale.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,16 @@ import pandas as pd
 from .. import STEPS, artifacts
 from .. import goal as goal_diagnostics
 from . import charts, summary
+
+
+def _data_uri(path: Path) -> str:
+    """A file as a data: URI, so the report stays one self-contained file."""
+    import base64
+
+    from ..paths import LOGO_TYPES
+
+    kind = LOGO_TYPES[path.suffix.lower()]
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 class ClientReport:
@@ -45,10 +56,15 @@ class ClientReport:
         title: str = "",
         consultant: str = "",
         sink: Callable | None = None,
+        *,
+        firm: str = "",
+        logo: str = "",
+        brand_colour: str = "",
     ):
         self.run_dir = Path(run_dir)
         self.t = summary.run_translator(self.run_dir, language, currency)
         self.company, self.title, self.consultant = company, title, consultant
+        self.firm, self.logo, self.brand_colour = firm, logo, brand_colour
         self._sink = sink
 
     # ------------------------------------------------------------------ output
@@ -71,9 +87,60 @@ class ClientReport:
         return artifacts.load(self.run_dir, step, name, optional=optional)
 
     def heading(self, step: str) -> None:
-        """The numbered chapter heading of a step, with an anchor for the contents."""
+        """A chapter's heading: the step of the method as a kicker, the chapter's finding as its title."""
         number = STEPS.index(step) + 1
-        self.emit(f'<h2 id="step-{step}" class="wb-step">{number}. {html.escape(self.t(f"{step}.title"))}</h2>')
+        kicker = html.escape(self.t("headlines.step", n=number, step=self.t(f"{step}.title")))
+        self.emit(
+            f'<h2 id="step-{step}" class="wb-step"><span class="wb-kicker">{kicker}</span>'
+            f"{html.escape(self.headline(step))}</h2>"
+        )
+
+    def headline(self, step: str) -> str:
+        """The chapter's title as a sentence that states its finding (the step's name when the data is missing)."""
+        t = self.t
+        try:
+            if step == "goal":
+                conc = self.load("goal", "concentration")
+                return t("headlines.goal", share=t.pct(conc["top20_share"], 0))
+            if step == "criteria":
+                sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
+                known = 1 - sources.get("unknown", 0) / max(int(sources.sum()), 1)
+                return t("headlines.criteria" if known > 0 else "headlines.criteria_none", share=t.pct(known, 0))
+            ranked = self.load("priorities", "priorities")
+            first = ranked.loc[ranked["tier"] == ranked["tier"].min()]
+            names = summary._names(first.to_dict("records"), t)
+            if step == "grouping":
+                basis = "margin" if first["margin_share"].notna().all() else "revenue"
+                return t(
+                    f"headlines.grouping_{basis}",
+                    segments=names,
+                    share=t.pct(first[f"{basis}_share"].sum(), 0),
+                    clients=t.pct(first["client_share"].sum(), 0),
+                )
+            if step == "priorities":
+                return t("headlines.priorities", segments=names)
+            if step == "playbooks":
+                plan = self.load("allocation", "plan", optional=True)
+                if plan is None or not (plan["contacts_per_year"] > 0).any():
+                    return t("headlines.playbooks_plain")
+                worked = plan.loc[plan["contacts_per_year"] > 0, "contacts_per_year"]
+                if (plan["action"] == "automate").any():
+                    return t("headlines.playbooks", most=t.decimal(worked.max()))
+                return t("headlines.playbooks_range", most=t.decimal(worked.max()), least=t.decimal(worked.min()))
+            if step == "allocation":
+                fte = self.load("allocation", "fte")
+                hire = fte.loc[fte["recommendation"] == "hire", "role"].tolist()
+                idle = fte.loc[fte["recommendation"] == "redeploy", "role"].tolist()
+                if fte["fte_available"].isna().all():
+                    return t("headlines.allocation_no_team")
+                if hire:
+                    return t("headlines.allocation_hire", roles=", ".join(t.label("roles", r) for r in hire))
+                if idle:
+                    return t("headlines.allocation_idle", roles=", ".join(t.label("roles", r) for r in idle))
+                return t("headlines.allocation_ok")
+        except FileNotFoundError:
+            pass
+        return t(f"{step}.title")
 
     def text(self, key: str, /, tag: str = "p", **values) -> None:
         """A catalogue text, escaped, in an HTML element."""
@@ -167,11 +234,17 @@ class ClientReport:
         period = self.load("intake", "period")
         conc = self.load("goal", "concentration")
         counts = self.load("criteria", "status_counts").set_index("status")
+        if re.fullmatch(r"#[0-9a-fA-F]{6}", self.brand_colour or ""):  # checked again: it goes into CSS
+            self.emit(f"<style>:root {{ --accent: {self.brand_colour}; }}</style>")
+        if self.logo:
+            self.emit(f'<p class="wb-logo"><img alt="" src="{_data_uri(Path(self.logo))}"></p>')
         self.emit(f'<h1 class="wb-title">{html.escape(self.title or t("cover.title"))}</h1>')
         self.emit(f'<p class="wb-subtitle">{html.escape(self.company)}</p>')
         self.text("cover.period", start=t.date(pd.Timestamp(period["start"])), end=t.date(pd.Timestamp(period["end"])))
-        if self.consultant:
-            self.text("cover.consultant", name=self.consultant)
+        by = ", ".join(x for x in (self.consultant, self.firm) if x)
+        if by:
+            self.text("cover.consultant", name=by)
+        self.text("cover.dated", date=t.date(pd.Timestamp.now().normalize()))
         self.emit(f"<h3>{html.escape(t('cover.decisions'))}</h3>")
         self.bullets(summary.build(self.run_dir, t)["decisions"])
         self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
@@ -195,7 +268,7 @@ class ClientReport:
         ]
         self.bullets(findings)
         self.text("cover.method")
-        items = "".join(f'<li><a href="#step-{step}">{html.escape(t(f"{step}.title"))}</a></li>' for step in STEPS)
+        items = "".join(f'<li><a href="#step-{step}">{html.escape(self.headline(step))}</a></li>' for step in STEPS)
         self.emit(
             f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
         )
@@ -572,11 +645,20 @@ class ClientReport:
         # One plan: the frequency and the worker are the allocation's, not the template's.
         table = summary.playbooks(self.run_dir, t)
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
+        profiles = self.load("priorities", "profiles", optional=True)
+        profile = {} if profiles is None else {p["segment"]: p for p in profiles.to_dict("records")}
+        cards = self.load("priorities", "priorities").set_index("segment")
         for row in table.itertuples():
             heading = (
                 f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
                 f"{html.escape(t('priorities.col_tier'))} {row.tier}</h3>"
             )
+            who = self._who(
+                str(row.segment),
+                profile.get(row.segment),
+                cards.loc[row.segment] if row.segment in cards.index else None,
+            )
+            heading += "".join(f"<p>{html.escape(sentence)}</p>" for sentence in who)
             values = []
             for f in fields:
                 v = getattr(row, f)
@@ -594,6 +676,51 @@ class ClientReport:
                 [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")],
             )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
+
+    def _who(self, segment: str, profile: dict | None, card: pd.Series | None) -> list[str]:
+        """Who a segment's clients are, against the whole base, and what they bring: a card's first lines."""
+        t = self.t
+        out = []
+        if card is not None:
+            key = "cards.numbers" if pd.notna(card.get("margin_share")) else "cards.numbers_revenue"
+            out.append(
+                t(
+                    key,
+                    clients=t.number(card["clients"]),
+                    share=t.pct(card["client_share"], 0),
+                    revenue=t.pct(card["revenue_share"], 0),
+                    margin=t.pct(card.get("margin_share"), 0),
+                )
+            )
+        if not profile:
+            return out
+        traits = []
+        for attr in ("industry", "region", "size_band", "channel"):
+            value = profile.get(attr)
+            if value is None or (isinstance(value, float) and pd.isna(value)):
+                continue
+            shown = t.label("size_band", value) if attr == "size_band" else str(value)
+            traits.append(
+                t(
+                    f"cards.trait_{attr}",
+                    value=shown,
+                    share=t.pct(profile[f"{attr}_share"], 0),
+                    base=t.pct(profile[f"{attr}_base_share"], 0),
+                )
+            )
+        if pd.notna(profile.get("tenure_years")):
+            traits.append(t("cards.tenure", years=t.number(profile["tenure_years"], 1)))
+        if pd.notna(profile.get("revenue_p25")):
+            traits.append(
+                t("cards.revenue_range", low=t.money(profile["revenue_p25"]), high=t.money(profile["revenue_p75"]))
+            )
+        top = profile.get("top_lines")
+        lines = [] if top is None else [str(x) for x in top]  # a numpy array once read back from Parquet
+        if lines:
+            traits.append(t("cards.lines", lines=", ".join(lines), share=t.pct(profile["top_lines_share"], 0)))
+        if traits:
+            out.append(t("cards.who", traits="; ".join(traits)))
+        return out
 
     def allocation(self) -> None:
         """Chapter 6: the plan that pays, its assumptions, the team's position and who works whom."""
