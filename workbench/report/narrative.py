@@ -78,8 +78,8 @@ class ClientReport:
 
         if isinstance(item, str):
             display(HTML(item))
-        else:
-            display(item)
+        else:  # as SVG: sharp in print at any size (charts.svg)
+            display({"image/svg+xml": charts.svg(item)}, raw=True)
             plt.close(item)
 
     def load(self, step: str, name: str, optional: bool = False):
@@ -179,7 +179,7 @@ class ClientReport:
         return {k: write(k, v) for k, v in values.items()}
 
     def figure(self, fig) -> None:
-        """A matplotlib figure (embedded as an image by nbconvert)."""
+        """A matplotlib figure (embedded by nbconvert as an SVG image, vector for print)."""
         self.emit(fig)
 
     def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
