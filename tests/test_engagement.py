@@ -25,13 +25,14 @@ from workbench.report.render import assert_self_contained
 pytestmark = pytest.mark.e2e
 STEP_H2 = re.compile(r"<h2[^>]*\bid=\"step-(\w+)\"")
 
+# Each chapter's kicker names its step of the method; the title above it states the finding.
 RU_HEADINGS = [
-    "1. Цель",
-    "2. Критерии",
-    "3. Группировка",
-    "4. Приоритеты",
-    "5. Алгоритмы работы",
-    "6. Распределение ресурсов продаж",
+    "Шаг 1 · Цель",
+    "Шаг 2 · Критерии",
+    "Шаг 3 · Группировка",
+    "Шаг 4 · Приоритеты",
+    "Шаг 5 · Алгоритмы работы",
+    "Шаг 6 · Распределение ресурсов продаж",
 ]
 
 
@@ -150,12 +151,12 @@ def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):
 def test_english_pdf_has_the_same_sections(demo_runs):
     text = _pdf_text(demo_runs["en"].pdf)
     for heading in [
-        "1. Goal",
-        "2. Criteria",
-        "3. Grouping",
-        "4. Priorities",
-        "5. Work playbooks",
-        "6. Allocation of sales resources",
+        "Step 1 · Goal",
+        "Step 2 · Criteria",
+        "Step 3 · Grouping",
+        "Step 4 · Priorities",
+        "Step 5 · Work playbooks",
+        "Step 6 · Allocation of sales resources",
     ]:
         assert heading in text, heading
 

@@ -345,20 +345,14 @@ class ClientReport:
         self.heading("criteria")
         self.text("criteria.intro")
         avail = self.load("criteria", "availability")
-        avail = avail.assign(
-            state=[t("common.yes") if a else t("common.no") for a in avail["available"]],
-            how=[
-                t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
-                for m, c in zip(avail["method"], avail["missing"], strict=True)
-            ],
-        )
-        self.table(
-            avail,
-            [
-                ("criterion", "criteria.col_criterion", "label:criterion"),
-                ("state", "criteria.col_available", "text"),
-                ("how", "criteria.col_how", "text"),
-            ],
+        missing = [
+            t.label("criterion", c) for c, a in zip(avail["criterion"], avail["available"], strict=True) if not a
+        ]
+        self.text(
+            "criteria.available_some" if missing else "criteria.available_all",
+            n=t.number(int(avail["available"].sum())),
+            total=t.number(len(avail)),
+            missing=", ".join(missing),
         )
         sources = self.load("criteria", "potential_sources")
         self.subheading("criteria.potential_title")
@@ -712,7 +706,11 @@ class ClientReport:
             traits.append(t("cards.tenure", years=t.number(profile["tenure_years"], 1)))
         if pd.notna(profile.get("revenue_p25")):
             traits.append(
-                t("cards.revenue_range", low=t.money(profile["revenue_p25"]), high=t.money(profile["revenue_p75"]))
+                t(
+                    "cards.revenue_range",
+                    low=t.money_round(profile["revenue_p25"]),
+                    high=t.money_round(profile["revenue_p75"]),
+                )
             )
         top = profile.get("top_lines")
         lines = [] if top is None else [str(x) for x in top]  # a numpy array once read back from Parquet
@@ -864,18 +862,6 @@ class ClientReport:
                 )
             if quality.get("over_capacity"):
                 self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
-            sellers = load.loc[load["role"] != "head_of_sales"]
-            self.table(
-                sellers,
-                [
-                    ("name", "allocation.col_manager", "text"),
-                    ("role", "allocation.col_role", "label:roles"),
-                    ("clients", "common.clients", "int"),
-                    ("hours", "allocation.col_hours", "number"),
-                    ("hours_available", "allocation.col_hours_available", "number"),
-                    ("utilisation", "allocation.col_utilisation", "pct"),
-                ],
-            )
             self.call_lists()
         self.scenarios()
         self.notes(self.load("allocation", "notes"))
@@ -979,8 +965,48 @@ class ClientReport:
             pattern = pattern.replace(code, t(f"formats.{key}"))
         return pattern
 
+    def criteria_table(self) -> None:
+        """Appendix: which criteria the data supports, and the column that would enable each missing one."""
+        t = self.t
+        avail = self.load("criteria", "availability")
+        avail = avail.assign(
+            state=[t("common.yes") if a else t("common.no") for a in avail["available"]],
+            how=[
+                t.label("potential_method", m) if m else (t("criteria.needs", columns=c) if c else "")
+                for m, c in zip(avail["method"], avail["missing"], strict=True)
+            ],
+        )
+        self.subheading("criteria.table_title")
+        self.table(
+            avail,
+            [
+                ("criterion", "criteria.col_criterion", "label:criterion"),
+                ("state", "criteria.col_available", "text"),
+                ("how", "criteria.col_how", "text"),
+            ],
+        )
+
+    def load_table(self) -> None:
+        """Appendix: each seller's clients, hours and load under the plan."""
+        load = self.load("allocation", "load", optional=True)
+        if load is None:
+            return
+        self.subheading("allocation.load_title")
+        sellers = load.loc[load["role"] != "head_of_sales"]
+        self.table(
+            sellers,
+            [
+                ("name", "allocation.col_manager", "text"),
+                ("role", "allocation.col_role", "label:roles"),
+                ("clients", "common.clients", "int"),
+                ("hours", "allocation.col_hours", "number"),
+                ("hours_available", "allocation.col_hours_available", "number"),
+                ("utilisation", "allocation.col_utilisation", "pct"),
+            ],
+        )
+
     def appendix(self) -> None:
-        """Data received, rows rejected and why, and the run's provenance."""
+        """Data received, rows rejected and why, the criteria the data supports, and the run's provenance."""
         t = self.t
         self.emit(f'<h2 id="appendix" class="wb-step">{html.escape(t("appendix.title"))}</h2>')
         summary = self.load("intake", "summary")
@@ -1033,6 +1059,8 @@ class ClientReport:
         else:
             self.text("appendix.no_rejected")
         self.notes(self.load("intake", "notes", optional=True))
+        self.criteria_table()
+        self.load_table()
         self.backtest_exhibit()
         self.text("appendix.provenance", run=self.run_dir.name)
 

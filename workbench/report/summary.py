@@ -250,8 +250,8 @@ def decisions(
                     segment=t.label("segments", nxt["segment"]),
                     contacts=t.number(nxt["contacts_per_year"]),
                     channel=t.label("channel_phrase", nxt["channel"]),
-                    value=t.money(nxt["extra_value"]),
-                    cost=t.money(nxt["extra_cost"]),
+                    value=t.money_round(nxt["extra_value"]),
+                    cost=t.money_round(nxt["extra_cost"]),
                 )
             )
         elif idle:
