@@ -75,16 +75,23 @@ def test_every_goal_and_method_reaches_a_report(intake_run, tmp_path, goal_name,
     assert sum(not isinstance(o, str) for o in out) >= 6  # the charts
 
 
-def test_cover_carries_firm_logo_and_brand_colour(intake_run, tmp_path):
-    import matplotlib.pyplot as plt
-
-    run_dir = _copy(intake_run, tmp_path)
+@pytest.fixture(scope="module")
+def finished_run(intake_run, tmp_path_factory):
+    """The six steps once, with their defaults, for the report tests below."""
+    run_dir = _copy(intake_run, tmp_path_factory.mktemp("finished"))
     goal.run_step(run_dir, "grow_margin_key_clients")
     criteria.run_step(run_dir)
     grouping.run_step(run_dir)
     priorities.run_step(run_dir)
     playbooks.run_step(run_dir)
     allocation.run_step(run_dir)
+    return run_dir
+
+
+def test_cover_carries_firm_logo_and_brand_colour(finished_run, tmp_path):
+    import matplotlib.pyplot as plt
+
+    run_dir = finished_run
     logo = tmp_path / "logo.png"
     plt.figure(figsize=(1, 1)).savefig(logo)
     plt.close("all")
@@ -126,18 +133,12 @@ def test_cover_settings_are_checked():
         _logo_path("logo.gif", Path("/tmp/eng/runs/1"))
 
 
-def test_chapter_titles_state_findings_not_step_names(intake_run, tmp_path):
+def test_chapter_titles_state_findings_not_step_names(finished_run):
     import matplotlib.pyplot as plt
 
     from workbench.report.i18n import Translator
 
-    run_dir = _copy(intake_run, tmp_path)
-    goal.run_step(run_dir, "grow_margin_key_clients")
-    criteria.run_step(run_dir)
-    grouping.run_step(run_dir)
-    priorities.run_step(run_dir)
-    playbooks.run_step(run_dir)
-    allocation.run_step(run_dir)
+    run_dir = finished_run
     for language in ("en", "ru"):
         t = Translator(language)
         report = ClientReport(run_dir, language, sink=lambda _: None)
