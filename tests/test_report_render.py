@@ -131,7 +131,8 @@ def test_pdf_has_the_russian_text(rendered):
     assert "русском" in text
     assert PRINTED not in text
     first = reader.pages[0].extract_text() or ""
-    assert "Сегментация клиентов" in first and "Цель" in first  # no blank first page
+    assert "Сегментация клиентов" in first  # the cover: no blank first page
+    assert "Цель" in (reader.pages[1].extract_text() or "")  # the first chapter on its own page, right after
     assert "1 / " in first  # page numbers in the footer
 
 
