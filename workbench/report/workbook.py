@@ -32,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import artifacts
+from ..allocation.calls import COLUMNS as CALL_LISTS
 from . import summary
 from .i18n import Translator
 
@@ -47,20 +48,7 @@ WIDTH = (8, 60)
 WIDTH_SAMPLE = 2000
 
 #: The columns of ``allocation/call_lists`` written, in order, where the artifact has them (the rest are left out).
-CALL_LIST_COLUMNS = (
-    "list",
-    "rank",
-    "client_id",
-    "name",
-    "segment",
-    "manager_id",
-    "manager_name",
-    "reason",
-    "value",
-    "last_purchase",
-    "due_date",
-    "next_due",
-)
+CALL_LIST_COLUMNS = tuple(CALL_LISTS)
 
 
 @dataclass
