@@ -268,3 +268,33 @@ def test_thin_segment_step_orders_cd_before_e():
     crit.loc[crit["client_id"] == "w1", "margin"] = -1.0
     segments, info = segment(crit, "abcde", within=None)
     assert info["segment_order"] == ["A", "B", "CD", "E", "lost", "potential"]
+
+
+def test_growth_potential_is_tested_on_last_year():
+    from workbench.grouping import growth_check, segment_abcde
+
+    # Last year: eight active clients; margin and potential decide the classes (whole base, median split).
+    last = pd.DataFrame(
+        {
+            "client_id": [f"c{i}" for i in range(8)],
+            "status": "active",
+            "revenue": [100.0, 90, 80, 70, 20, 15, 10, 5],
+            "margin": [50.0, 45, 40, 35, 10, 8, 5, 2],
+            "potential": [900.0, 100, 800, 100, 700, 600, 50, 40],
+        }
+    )
+    classes, _ = segment_abcde(last, within=None, min_group=2)
+    c_clients = sorted(last.loc[classes[classes == "C"].index, "client_id"])
+    assert c_clients == ["c4", "c5"]  # low margin, high potential
+    grew = last.assign(revenue=last["revenue"].where(~last["client_id"].isin(c_clients), last["revenue"] * 2))
+    check = growth_check(last, grew, within=None, min_group=2)
+    # C: 35 -> 70 (+100 %); the base: 390 -> 425 (+9 %): the label holds.
+    assert check["classes"]["C"]["growth"] == pytest.approx(1.0)
+    assert check["base_growth"] == pytest.approx(425 / 390 - 1)
+    assert check["confirmed"] is True
+    # C stayed flat while the others grew by half: not confirmed.
+    others = last.assign(revenue=last["revenue"].where(last["client_id"].isin(c_clients), last["revenue"] * 1.5))
+    assert growth_check(last, others, within=None, min_group=2)["confirmed"] is False
+    # A client gone this year counts as zero revenue now, not as missing.
+    gone = grew.loc[grew["client_id"] != "c4"]
+    assert growth_check(last, gone, within=None, min_group=2)["classes"]["C"]["revenue_now"] == pytest.approx(30)

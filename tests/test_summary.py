@@ -21,3 +21,14 @@ def test_a_weak_or_untested_forecast_is_said_with_its_numbers():
     assert "ranking at 70% of perfect foresight" in forecast_warning(info, blunt, T)[0]
     untested = {"backtested": False, "chosen": "naive", "reason_params": {"history_months": 9, "required_months": 15}}
     assert "covers 9 months and a backtest needs 15" in forecast_warning(untested, {}, T)[0]
+
+
+def test_c_loses_its_growth_label_when_last_year_does_not_bear_it_out(tmp_path):
+    from workbench import artifacts
+    from workbench.report.summary import run_translator
+
+    artifacts.save(tmp_path, "grouping", info={"growth_check": {"confirmed": False}})
+    t = run_translator(tmp_path, "en", "RUB")
+    assert "growth not confirmed" in t.label("segments", "C")
+    artifacts.save(tmp_path, "grouping", info={"growth_check": {"confirmed": True}})
+    assert run_translator(tmp_path, "en", "RUB").label("segments", "C") == "C — growth potential"

@@ -436,6 +436,29 @@ def run_step(
         },
         lost_min_history_months=lost_min_history_months,
     )
+    # The same criteria one window earlier, to test on last year what the rules claim (step 3's growth check);
+    # only when the data holds a whole window before this one. Behaviour is this year's forecast: left out.
+    last_year = None
+    earlier = tables["transactions"].loc[until_end_of(end, tables["transactions"]["date"])]
+    if history_before_window(earlier, start) >= lookback_months:
+        last_year = client_criteria(
+            tables["clients"],
+            tables["transactions"],
+            tables["payments"],
+            start=start - pd.DateOffset(months=lookback_months),
+            end=start - pd.Timedelta(days=1),
+            lookback_months=lookback_months,
+            size_bands=list(size_bands),
+            peer_quantile=peer_quantile,
+            money_digits=get_currency_precision(currency),
+            potential={
+                "min_peers": min_peers,
+                "wallet_share": wallet_share,
+                "wallet_share_by_industry": wallet_share_by_industry,
+                "spend_per_employee": spend_per_employee,
+            },
+            lost_min_history_months=lost_min_history_months,
+        )
     avail = availability({k: v for k, v in tables.items() if v is not None})
     counts = status_counts(table)
     notes = [
@@ -479,6 +502,7 @@ def run_step(
         forecast_info=ahead["info"],
         backtest=ahead["metrics"],
         backtest_deciles=ahead["deciles"],
+        **({"criteria_last_year": last_year} if last_year is not None else {}),
         availability=avail,
         status_counts=counts,
         potential_sources=sources,

@@ -283,6 +283,60 @@ def segment(criteria: pd.DataFrame, method: str = "abcde", **params) -> tuple[pd
     return pd.DataFrame({"client_id": criteria["client_id"].to_numpy(), "segment": labels.to_numpy()}), info
 
 
+#: A class's growth claim holds when its clients' revenue grew by more than the whole base's plus this margin.
+GROWTH_MARGIN = 0.0
+
+
+def growth_check(
+    last_year: pd.DataFrame,
+    this_year: pd.DataFrame,
+    top_profit_quantile: float = 0.8,
+    high_quantile: float = 0.5,
+    within: str | None = "channel",
+    min_group: int = 20,
+) -> dict:
+    """Does "growth potential" (C) hold on the company's own history? The same rule applied a year earlier.
+
+    The ABCDE rule is applied to last year's criteria; the clients it called
+    C then should have grown their revenue since by more than the clients
+    active then as a whole. ``confirmed`` is None when last year's rule could
+    not split C from D (no known potential) or made no C.
+
+    Returns
+    -------
+    dict
+        ``classes``: per class of last year, ``clients``, ``revenue_then``,
+        ``revenue_now``, ``growth``; ``base_growth``; ``confirmed``.
+    """
+    classes, _ = segment_abcde(last_year, top_profit_quantile, high_quantile, within, min_group)
+    classes.index = last_year.loc[classes.index, "client_id"]  # by row of last_year: by client from here on
+    now = this_year.set_index("client_id")["revenue"]
+    then = last_year.set_index("client_id")["revenue"]
+    df = pd.DataFrame({"cls": classes}).assign(then=then, now=now.reindex(classes.index).fillna(0.0))
+    grouped = df.groupby("cls")[["then", "now"]].sum()
+    grouped["clients"] = df.groupby("cls").size()
+    grouped["growth"] = (grouped["now"] / grouped["then"] - 1).where(grouped["then"] > 0)
+    base_then, base_now = df["then"].sum(), df["now"].sum()
+    base = float(base_now / base_then - 1) if base_then > 0 else float("nan")
+    confirmed = None
+    c_growth = float(grouped["growth"].get("C", float("nan")))
+    if np.isfinite(c_growth) and np.isfinite(base):
+        confirmed = bool(c_growth > base + GROWTH_MARGIN)
+    return {
+        "classes": {
+            str(c): {
+                "clients": int(r["clients"]),
+                "revenue_then": float(r["then"]),
+                "revenue_now": float(r["now"]),
+                "growth": None if pd.isna(r["growth"]) else float(r["growth"]),
+            }
+            for c, r in grouped.iterrows()
+        },
+        "base_growth": base,
+        "confirmed": confirmed,
+    }
+
+
 def run_step(
     run_dir,
     method: str = "abcde",
@@ -321,6 +375,23 @@ def run_step(
         notes.append(artifacts.note("abcde_no_potential_split", groups=", ".join(no_split)))
     if info.get("dropped_features"):
         notes.append(artifacts.note("kmeans_dropped", features=", ".join(info["dropped_features"])))
+    last_year = artifacts.load(run_dir, "criteria", "criteria_last_year", optional=True)
+    if method == "abcde" and "C" in set(segments["segment"]):
+        if last_year is None:
+            notes.append(artifacts.note("growth_untested"))
+        else:
+            check = growth_check(last_year, criteria, **params)
+            info["growth_check"] = check
+            c = check["classes"].get("C")
+            if check["confirmed"] is not None and c is not None:
+                notes.append(
+                    artifacts.note(
+                        "growth_confirmed" if check["confirmed"] else "growth_not_confirmed",
+                        n=c["clients"],
+                        growth=c["growth"],
+                        base=check["base_growth"],
+                    )
+                )
     info["notes"] = notes
     artifacts.save(run_dir, "grouping", segments=segments, info=info)
     return {"segments": segments, "info": info, "criteria": criteria}

@@ -172,6 +172,8 @@ class ClientReport:
         def write(key, value):
             if key in groups:
                 return self.t.label(groups[key], value)
+            if key in ("growth", "base") and isinstance(value, int | float):  # growth rates
+                return self.t.pct(value, 0)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return value
             return self.t.number(value, 2 if isinstance(value, float) else 0)

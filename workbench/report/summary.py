@@ -25,7 +25,9 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
     potential" would claim what the data cannot show. The labels and rules of
     ``segments_no_potential`` then replace those of A. Likewise, where the
     data holds too little history before the window to call a client lost
-    (``criteria.lost_min_history_months``), the lost are named inactive.
+    (``criteria.lost_min_history_months``), the lost are named inactive; and
+    where the clients the rule called C a year ago did not outgrow the base,
+    C is not called "growth potential" (``grouping.growth_check``).
     """
     t = Translator(language, currency)
     info = artifacts.load(run_dir, "grouping", "info", optional=True) or {}
@@ -33,6 +35,9 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
     if split and not any(split.values()):
         for group in ("segments", "segments_rule"):
             t.texts[f"{group}.A"] = t(f"segments_no_potential.{group}_A")
+    check = info.get("growth_check") or {}
+    if check.get("confirmed") is False:  # the rule's C did not grow on last year's data: the label goes
+        t.texts["segments.C"] = t("segments_growth_unconfirmed.C")
     meta = artifacts.load(run_dir, "criteria", "meta", optional=True) or {}
     if meta.get("lost_history_short"):
         for key in ("status.lost", "segments.lost", "segments_short.lost"):
