@@ -368,3 +368,21 @@ def test_forecast_backtest_is_in_the_appendix_and_summary_json(demo_runs):
     html = demo_runs["en"].html.read_text(encoding="utf-8")
     assert "How good the forecast is (backtest)" in html and "perfect foresight (the ceiling)" in html
     assert "Expected revenue ± band" in html
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_report_body_has_no_identifiers_file_names_or_run_ids(demo_runs, language):
+    import html as html_lib
+
+    page = demo_runs[language].html.read_text(encoding="utf-8")
+    for block in ("style", "script", "svg"):
+        page = re.sub(rf"<{block}\b.*?</{block}>", "", page, flags=re.S)
+    body = page.split('id="appendix"')[0]  # run metadata and data provenance belong to the appendix
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
+    leftovers = {
+        "snake_case": re.findall(r"\b[a-z]+_[a-z_]+\b", text),
+        "file names": re.findall(r"\b\w+\.(?:csv|xlsx|json|yaml|parquet)\b", text),
+        "run ids": re.findall(r"\b\d{8}-\d{6}\b", text),
+        "table.column": re.findall(r"\b(?:transactions|clients|payments|team|criteria|priorities)\.[a-z_]+\b", text),
+    }
+    assert not any(leftovers.values()), {k: v[:5] for k, v in leftovers.items() if v}
