@@ -939,8 +939,7 @@ class ClientReport:
         )
         top = lists.loc[lists["list"] == "winback"].sort_values("value", ascending=False).head(5)
         if len(top):
-            self.text("calls.winback_top", n=t.number(len(top)))
-            self.table(
+            table = self.table_html(
                 top.assign(name=top["name"].fillna(top["client_id"])),
                 [
                     ("name", "calls.col_client", "text"),
@@ -950,6 +949,8 @@ class ClientReport:
                     ("due_date", "calls.col_due", "date"),
                 ],
             )
+            intro = html.escape(t("calls.winback_top", n=t.number(len(top))))
+            self.emit(f'<div class="wb-keep"><p>{intro}</p>{table}</div>')  # the sentence stays with its table
 
     def _read_as(self, row: dict) -> str:
         """A decided format in the reader's words: DD.MM.YYYY, decimal comma and space thousands."""
