@@ -10,6 +10,8 @@ bought within the lookback window, *lost* if it bought before and not since,
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -416,48 +418,41 @@ def run_step(
     start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
     ahead = behaviour_forecast(tables["transactions"], end, forecast)
     behaviour = behaviour_potential(ahead)
+    # The same settings for this window and, to test on last year what the rules claim (step 3's growth
+    # check), for the one before it when the data holds it whole; behaviour is this year's forecast only.
+    common: dict[str, Any] = {
+        "lookback_months": lookback_months,
+        "size_bands": list(size_bands),
+        "peer_quantile": peer_quantile,
+        "money_digits": get_currency_precision(currency),
+        "lost_min_history_months": lost_min_history_months,
+    }
+    settings: dict[str, Any] = {
+        "min_peers": min_peers,
+        "wallet_share": wallet_share,
+        "wallet_share_by_industry": wallet_share_by_industry,
+        "spend_per_employee": spend_per_employee,
+    }
+    people = (tables["clients"], tables["transactions"], tables["payments"])
     table = client_criteria(
-        tables["clients"],
-        tables["transactions"],
-        tables["payments"],
+        *people,
         start=start,
         end=end,
-        lookback_months=lookback_months,
-        size_bands=list(size_bands),
-        peer_quantile=peer_quantile,
         new_product_line=goal.get("new_product_line"),
-        money_digits=get_currency_precision(currency),
-        potential={
-            "min_peers": min_peers,
-            "wallet_share": wallet_share,
-            "wallet_share_by_industry": wallet_share_by_industry,
-            "spend_per_employee": spend_per_employee,
-            "behaviour": behaviour,
-        },
-        lost_min_history_months=lost_min_history_months,
+        potential={**settings, "behaviour": behaviour},
+        **common,
     )
-    # The same criteria one window earlier, to test on last year what the rules claim (step 3's growth check);
-    # only when the data holds a whole window before this one. Behaviour is this year's forecast: left out.
+    history = history_before_window(
+        tables["transactions"].loc[until_end_of(end, tables["transactions"]["date"])], start
+    )
     last_year = None
-    earlier = tables["transactions"].loc[until_end_of(end, tables["transactions"]["date"])]
-    if history_before_window(earlier, start) >= lookback_months:
+    if history >= lookback_months:
         last_year = client_criteria(
-            tables["clients"],
-            tables["transactions"],
-            tables["payments"],
+            *people,
             start=start - pd.DateOffset(months=lookback_months),
             end=start - pd.Timedelta(days=1),
-            lookback_months=lookback_months,
-            size_bands=list(size_bands),
-            peer_quantile=peer_quantile,
-            money_digits=get_currency_precision(currency),
-            potential={
-                "min_peers": min_peers,
-                "wallet_share": wallet_share,
-                "wallet_share_by_industry": wallet_share_by_industry,
-                "spend_per_employee": spend_per_employee,
-            },
-            lost_min_history_months=lost_min_history_months,
+            potential=settings,
+            **common,
         )
     avail = availability({k: v for k, v in tables.items() if v is not None})
     counts = status_counts(table)
@@ -478,9 +473,6 @@ def run_step(
         notes.append(artifacts.note("potential_peers", n=n["peers"], quantile=peer_quantile, min_peers=min_peers))
     if n["unknown"]:
         notes.append(artifacts.note("potential_unknown", n=n["unknown"]))
-    history = history_before_window(
-        tables["transactions"].loc[until_end_of(end, tables["transactions"]["date"])], start
-    )
     lost = int((table["status"] == "lost").sum())
     short = bool(lost and history < lost_min_history_months)
     if short:
