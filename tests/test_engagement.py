@@ -32,7 +32,7 @@ RU_HEADINGS = [
     "Шаг 3 · Группировка",
     "Шаг 4 · Приоритеты",
     "Шаг 5 · Алгоритмы работы",
-    "Шаг 6 · Распределение ресурсов продаж",
+    "Шаг 6 · Распределение ресурсов отдела продаж",
 ]
 
 
@@ -386,3 +386,53 @@ def test_report_body_has_no_identifiers_file_names_or_run_ids(demo_runs, languag
         "table.column": re.findall(r"\b(?:transactions|clients|payments|team|criteria|priorities)\.[a-z_]+\b", text),
     }
     assert not any(leftovers.values()), {k: v[:5] for k, v in leftovers.items() if v}
+
+
+def _visible_text(html_text: str) -> str:
+    """The words a reader sees in an HTML fragment: no styles, scripts or images, entities decoded, spaces collapsed."""
+    import html as html_lib
+
+    for block in ("style", "script", "svg"):
+        html_text = re.sub(rf"<{block}\b.*?</{block}>", "", html_text, flags=re.S)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text))
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " "))
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_chapters_carry_findings_and_actions_and_the_method_sits_in_the_appendix(demo_runs, language):
+    from workbench import artifacts
+
+    result = demo_runs[language]
+    page = result.html.read_text(encoding="utf-8")
+    body, appendix = page.split('id="appendix"', 1)
+    t = Translator(language)
+    body_text, appendix_text = _visible_text(body), _visible_text(appendix)
+    for key in ("criteria.intro", "criteria.status_rule", "grouping.special", "playbooks.intro", "goal.weights_intro"):
+        said = _visible_text(t(key))
+        assert said not in body_text, key
+        assert said in appendix_text, key
+    assert _visible_text(t("appendix.method_title")) in appendix_text
+    chapters = dict(zip(STEP_H2.findall(body), re.split(r"<h2[^>]*\bid=\"step-\w+\"", body)[1:], strict=True))
+    for step in ("goal", "criteria", "grouping", "priorities", "playbooks"):  # chapter 6 ends on the plan itself
+        assert 'class="wb-todo' in chapters[step], step
+    # One card per segment, and no two cards alike.
+    cards = re.findall(r'<h3 class="wb-playbook">(.*?)</h3>(.*?)</table>', chapters["playbooks"], flags=re.S)
+    segments = artifacts.load(result.run_dir, "priorities", "priorities")["segment"].tolist()
+    assert len(cards) == len(segments)
+    assert len({_visible_text(card) for _, card in cards}) == len(cards)
+    for (title, _), segment in zip(cards, segments, strict=True):
+        assert _visible_text(t.label("segments", segment)) in _visible_text(title)
+    # Priority scores are points of 100, whole numbers: no decimals that make different tiers look tied.
+    header = _visible_text(t("priorities.col_score"))
+    assert header in body_text
+    # Zero counts are not read out ("for 0 clients", "у 0 клиентов").
+    assert not re.search(r"(?:for|у) 0 (?:clients|клиент)", body_text)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_no_page_is_under_half_full_but_a_chapters_last(demo_runs, language):
+    from workbench.report.render import short_pages
+
+    layout = json.loads((demo_runs[language].run_dir / "artifacts" / "report" / "pages.json").read_text())
+    assert len(layout) > 8 and layout[0]["page"] == 1
+    assert short_pages(layout) == []

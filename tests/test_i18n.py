@@ -111,11 +111,11 @@ def test_fractions_take_the_genitive_singular_as_written():
     # "5,0" is read as a decimal, like "5,2"; a whole 5 is "5 ставок".
     assert RU.count(5, "fte", digits=1) == "5,0 ставки" and RU.count(5.0, "fte") == "5 ставок"
     assert (
-        RU("cover.d_fte", role="Охотник (новые клиенты)", fte=RU.number(1.5, 1))
-        == "Охотник (новые клиенты) — 1,5 ставки"
+        RU("cover.d_fte", role="охотник", fte=RU.number(1.5, 1))
+        == "1,5 ставки на роль «охотник»"
     )
     assert (
-        RU("cover.d_fte", role="Охотник (новые клиенты)", fte=RU.number(1, 0)) == "Охотник (новые клиенты) — 1 ставка"
+        RU("cover.d_fte", role="охотник", fte=RU.number(1, 0)) == "1 ставка на роль «охотник»"
     )
     assert RU("playbooks.frequency", n=RU.decimal(0.5), hours="0,25") == "0,5 контакта в год, по 0,25 ч"
 
@@ -129,7 +129,7 @@ def test_messages_agree_where_the_old_text_did_not():
         "Клиентская база: 2 054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
     )
     text = RU("goal.concentration", n="81", clients="400", share="72 %", n80="152", share80="29 %")
-    assert "80 % выручки — от 152 клиентов (29 % покупателей)" in text and "152 клиентов (29" in text
+    assert "80 % выручки получено от 152 клиентов (29 % активных клиентов)" in text and "152 клиентов (29" in text
     assert "от 121 клиента" in RU("goal.concentration", n="1", clients="1", share="1", n80="121", share80="1")
     # A number the verb agrees with: "#" places it inside the phrase.
     assert [RU.count(n, "heads_needed") for n in (1, 3, 5)] == [
@@ -139,7 +139,7 @@ def test_messages_agree_where_the_old_text_did_not():
     ]
     assert (
         RU("rules.span_of_control", max=7, fte="1")
-        == "У руководителя отдела продаж не больше 7 подчинённых, поэтому нужен 1 руководитель."
+        == "У одного руководителя отдела продаж должно быть не больше 7 подчинённых, поэтому нужен 1 руководитель."
     )
     assert RU.count("–", "clients") == "– клиентов"
 

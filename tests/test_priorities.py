@@ -433,6 +433,37 @@ def test_segment_profiles_say_who_the_clients_are_against_the_base():
     # A segment that never bought: no revenue range, no lines.
     p = out.loc["potential"]
     assert pd.isna(p["revenue_p25"]) and len(p["top_lines"]) == 0 and pd.isna(p["industry"])
+    # Everyone is in the North: no segment differs from the base there, so the card says "like the base".
+    assert a["industry_distinct"] and a["size_band_distinct"] and not a["region_distinct"]
+    assert not p["industry_distinct"]
+
+
+def test_segment_profile_names_the_value_that_sets_it_apart_not_the_commonest():
+    from workbench.priorities import PROFILE_DISTINCT_POINTS, segment_profiles
+
+    # The base: 50 % Retail, 30 % Mining, 20 % Energy. Segment S: 50 % Retail (as the base), 40 % Energy
+    # (twice the base), 10 % Mining. The card names Energy: Retail is the commonest but says nothing.
+    industries = ["Retail"] * 5 + ["Energy"] * 4 + ["Mining"] + ["Mining"] * 5 + ["Retail"] * 5
+    criteria = pd.DataFrame(
+        {
+            "client_id": [f"c{i}" for i in range(20)],
+            "industry": industries,
+            "tenure_months": 12.0,
+            "revenue": 1.0,
+        }
+    )
+    segments = pd.DataFrame({"client_id": criteria["client_id"], "segment": ["S"] * 10 + ["T"] * 10})
+    out = segment_profiles(criteria, segments).set_index("segment")
+    s, t = out.loc["S"], out.loc["T"]
+    assert s["industry"] == "Energy" and s["industry_distinct"]
+    assert s["industry_share"] == pytest.approx(0.4) and s["industry_base_share"] == pytest.approx(0.2)
+    # T: 50 % Retail and 50 % Mining against 50 % and 30 %: Mining is 20 points above the base.
+    assert t["industry"] == "Mining" and t["industry_share"] == pytest.approx(0.5) and t["industry_distinct"]
+    # A lift below the threshold is no portrait: then the commonest value, marked as like the base.
+    even = criteria.assign(industry=["Retail", "Mining"] * 10)
+    flat = segment_profiles(even, segments).set_index("segment")
+    assert (flat["industry_share"] - flat["industry_base_share"]).abs().max() < PROFILE_DISTINCT_POINTS
+    assert not flat["industry_distinct"].any()
 
 
 def test_every_segment_gets_its_own_playbook_card():

@@ -201,3 +201,22 @@ def test_wide_tables_are_fitted_for_print(tmp_path):
     assert '<section class="cell landscape">' in html
     pdf = render_pdf(tmp_path / "w.html", tmp_path / "w.pdf")
     assert pdf.read_bytes()[:4] == b"%PDF"
+
+
+def test_page_layout_measures_fill_and_finds_the_pages_that_end_chapters():
+    import weasyprint
+
+    from workbench.report.render import page_layout, short_pages
+
+    lines = "".join(f"<p>line {i}</p>" for i in range(20))
+    page = (
+        "<html><body><h2>One</h2><p>short</p>"
+        '<div style="break-before: page">' + lines + "</div>"
+        '<h2 style="break-before: page">Two</h2><p>end</p></body></html>'
+    )
+    layout = page_layout(weasyprint.HTML(string=page).render())
+    assert [p["starts_chapter"] for p in layout] == [True, False, True]
+    assert [p["chapter_last"] for p in layout] == [False, True, True]
+    assert layout[0]["fill"] < 0.2 and layout[1]["fill"] > 0.5
+    # The first page is short and no chapter ends on it; the other short page ends the document.
+    assert [p["page"] for p in short_pages(layout)] == [1]

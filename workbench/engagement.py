@@ -325,7 +325,7 @@ def run(
             "n": len(config.scenarios),
         }
     execute_step("report", config, run_dir, manifest, progress)
-    return _finish(path / "runs", run_dir, config, manifest, pdf)
+    return _finish(path / "runs", run_dir, config, manifest, pdf, progress)
 
 
 def execute_step(
@@ -388,7 +388,14 @@ def write_conclusions(run_dir: Path, config: EngagementConfig) -> Translator:
     return t
 
 
-def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict, pdf: bool) -> RunResult:
+def _finish(
+    runs: Path,
+    run_dir: Path,
+    config: EngagementConfig,
+    manifest: dict,
+    pdf: bool,
+    progress: Callable[[str], None] = print,
+) -> RunResult:
     """Write the conclusions, render the executed report notebook to HTML (and PDF); close the manifest."""
     from .report import render as report
 
@@ -402,7 +409,12 @@ def _finish(runs: Path, run_dir: Path, config: EngagementConfig, manifest: dict,
     )
     pdf_path = run_dir / "report.pdf"
     if pdf:
-        report.render_pdf(html, pdf_path)
+        layout = run_dir / "artifacts" / "report" / "pages.json"
+        report.render_pdf(html, pdf_path, layout_path=layout)
+        short = report.short_pages(json.loads(layout.read_text(encoding="utf-8")))
+        if short:  # a layout fault, not a wrong number: said, not fatal
+            pages = ", ".join(f"{p['page']} ({p['fill']:.0%} full)" for p in short)
+            progress(f"report layout: pages under half full before a chapter's end: {pages}")
     manifest.update(status="ok", finished=dt.datetime.now().isoformat(timespec="seconds"))
     manifest_path = run_dir / "manifest.json"
     _write_json(manifest_path, manifest)
@@ -427,7 +439,7 @@ def render(run_dir: str | Path, progress: Callable[[str], None] = print, pdf: bo
     config = parse_config(manifest["config"], source=str(manifest_path))
     manifest.setdefault("rendered", []).append(dt.datetime.now().isoformat(timespec="seconds"))
     execute_step("report", config, run_dir, manifest, progress)
-    return _finish(run_dir.parent, run_dir, config, manifest, pdf)
+    return _finish(run_dir.parent, run_dir, config, manifest, pdf, progress)
 
 
 def _kernel_manager():

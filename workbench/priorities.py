@@ -119,12 +119,23 @@ def priority_scores(cards: pd.DataFrame, weights: dict[str, float], n_tiers: int
 PROFILE_ATTRIBUTES = ("industry", "region", "size_band", "channel")
 
 
+#: A segment differs from the base in an attribute when one value's share in it is this much above its share in
+#: the base (0.05: five percentage points)...
+PROFILE_DISTINCT_POINTS = 0.05
+#: ...among the values that hold at least this share of the segment (a value of 3 % is no portrait).
+PROFILE_MIN_SHARE = 0.10
+
+
 def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     """Who each segment's clients are, against the whole base: "who they are" on the segment's card.
 
-    For each attribute of :data:`PROFILE_ATTRIBUTES` the data has, the
-    segment's most common value, its share in the segment and in the whole
-    base (the lift says how typical it is); the median tenure in years; the
+    For each attribute of :data:`PROFILE_ATTRIBUTES` the data has, the value
+    that sets the segment apart: the one whose share in the segment exceeds
+    its share in the whole base the most, by at least
+    :data:`PROFILE_DISTINCT_POINTS` (among values held by at least
+    :data:`PROFILE_MIN_SHARE` of the segment); where none does, the segment
+    is like the base in that attribute and its most common value is given,
+    marked ``<attr>_distinct = False``. Then the median tenure in years; the
     range of yearly revenue per client (25th to 75th percentile, clients who
     bought in the window); the product lines most of the segment's clients buy.
 
@@ -132,7 +143,7 @@ def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataF
     -------
     DataFrame
         One row per segment: ``segment, clients``, per attribute
-        ``<attr>, <attr>_share, <attr>_base_share``, ``tenure_years``,
+        ``<attr>, <attr>_share, <attr>_base_share, <attr>_distinct``, ``tenure_years``,
         ``revenue_p25, revenue_p75``, ``top_lines`` (up to three, by how many
         clients buy them) and ``top_lines_share`` (share of the segment's
         buying clients that buy the first).
@@ -146,16 +157,21 @@ def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataF
             known = part[a].dropna()
             known = known[known != "unknown"]
             if known.empty:
-                row.update({a: None, f"{a}_share": np.nan, f"{a}_base_share": np.nan})
+                row.update({a: None, f"{a}_share": np.nan, f"{a}_base_share": np.nan, f"{a}_distinct": False})
                 continue
-            top = known.value_counts().idxmax()
             base = df[a].dropna()
             base = base[base != "unknown"]
+            shares = known.value_counts(normalize=True)
+            lift = shares - base.value_counts(normalize=True).reindex(shares.index).fillna(0.0)
+            lift = lift[shares >= PROFILE_MIN_SHARE]
+            distinct = bool(len(lift)) and float(lift.max()) >= PROFILE_DISTINCT_POINTS
+            top = str(lift.idxmax() if distinct else shares.idxmax())
             row.update(
                 {
-                    a: str(top),
-                    f"{a}_share": float((known == top).mean()),
+                    a: top,
+                    f"{a}_share": float((known.astype(str) == top).mean()),
                     f"{a}_base_share": float((base == top).mean()),
+                    f"{a}_distinct": distinct,
                 }
             )
         row["tenure_years"] = (

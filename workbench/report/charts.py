@@ -285,19 +285,28 @@ def product_lines(lines: pd.DataFrame, t: Translator):
     """Revenue by product line, bars labelled with the line's margin %."""
     fig, ax = _figure(8, 1.1 + 0.42 * len(lines))
     sns.barplot(data=lines, y="product_line", x="revenue", ax=ax, color="#4a7fb0")
-    for i, row in enumerate(lines.to_dict("records")):
-        if pd.notna(row["margin_pct"]):
-            ax.text(
-                row["revenue"],
-                i,
-                "  " + t("charts.margin_label", pct=t.pct(row["margin_pct"], 0)),
-                va="center",
-                fontsize=9,
-            )
+    labels = [
+        ax.text(
+            row["revenue"],
+            i,
+            "  " + t("charts.margin_label", pct=t.pct(row["margin_pct"], 0)),
+            va="center",
+            fontsize=9,
+        )
+        for i, row in enumerate(lines.to_dict("records"))
+        if pd.notna(row["margin_pct"])
+    ]
     _money_axis(ax.xaxis, t)
     ax.set(xlabel=t("charts.revenue", currency=_currency(t)), ylabel=t("charts.product_line"))
-    ax.set_xlim(0, max(lines["revenue"].max() * 1.3, 1))
     _title(ax, t("charts.lines_title"))
+    ax.set_xlim(0, max(lines["revenue"].max() * 1.3, 1))
+    fig.draw_without_rendering()  # the constrained layout places the axes
+    # The bar labels' length depends on the language: widen the axis until the longest fits inside it.
+    renderer = fig.canvas.get_renderer()
+    inverse = ax.transData.inverted()
+    right = max((inverse.transform(label.get_window_extent(renderer))[1][0] for label in labels), default=0.0)
+    if right > ax.get_xlim()[1]:
+        ax.set_xlim(0, right * 1.03)
     return fig
 
 

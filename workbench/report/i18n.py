@@ -121,6 +121,15 @@ def _missing(value) -> bool:
         return True
 
 
+#: The minus sign of typeset text (U+2212), not the hyphen a keyboard types: −0,7 %, −£1.2M.
+MINUS = "\u2212"
+
+
+def _minus(text: str) -> str:
+    """A formatted number with a real minus sign (Babel writes the hyphen-minus)."""
+    return text.replace("-", MINUS)
+
+
 class _Messages(string.Formatter):
     """``str.format`` with one more format: ``{n:plural:phrase}`` is ``t.count(n, "phrase")``."""
 
@@ -207,10 +216,27 @@ class Translator:
         (Russian "– клиентов"), else ``other``.
         """
         try:
-            number = parse_decimal(written, locale=self.locale, strict=True)
+            number = parse_decimal(written.replace(MINUS, "-"), locale=self.locale, strict=True)
         except NumberFormatError:
             return "many" if "many" in self._plural_form.tags else "other"
         return self._plural_form(abs(number))
+
+    def join(self, items) -> str:
+        """Items listed in a sentence as the locale lists them: "A, B and C", «A, B и C» (CLDR, Babel)."""
+        from babel.lists import format_list
+
+        items = [str(i) for i in items]
+        return format_list(items, locale=self.locale) if items else ""
+
+    def inline(self, group: str, value) -> str:
+        """A label as it reads inside a sentence: "менеджер по ключевым клиентам", "head of sales".
+
+        The first letter goes lower case unless the label opens with an abbreviation ("CRM", "KAM").
+        """
+        text = self.label(group, value)
+        if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+            return text[0].lower() + text[1:]
+        return text
 
     def label(self, group: str, value) -> str:
         """Translate a code (a role, a status, a metric) if the catalogue has it, else keep it."""
@@ -221,13 +247,13 @@ class Translator:
         if _missing(value):
             return "–"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _minus(format_decimal(value, format=pattern, locale=self.locale))
 
     def decimal(self, value, max_digits: int = 2) -> str:
         """A number with only the decimals it needs (1, 0.75, 0.5)."""
         if _missing(value):
             return "–"
-        return format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale)
+        return _minus(format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale))
 
     def money(self, value, digits: int = 0) -> str:
         """An amount with the currency sign, written for the locale."""
@@ -237,14 +263,27 @@ class Translator:
         pattern = Locale.parse(self.locale).currency_formats["standard"].pattern.split(";")[0]
         pattern = re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), pattern)
         text = format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
-        return re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text)  # a code, not a sign, is spaced: RUB 1,500
+        return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # a code, not a sign, is spaced: RUB 1,500
 
     def money_round(self, value) -> str:
         """Money rounded for a sentence, with its unit and currency: £8.0M, 8,0 млн ₽."""
         if _missing(value):
             return "–"
         text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
-        return re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text)  # RUB 1.4bn, not RUB1.4bn
+        return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # RUB 1.4bn, not RUB1.4bn
+
+    def money_range(self, low, high) -> dict[str, str]:
+        """The ends of a money range for a sentence, the shared unit written once: «от 5,2 до 13,7 млн ₽».
+
+        Where both ends round to the same unit written after the number (Russian), the low end drops it;
+        where the unit comes first (£5.2M, RUB 5.2M) both ends keep it. Returns ``{"low": ..., "high": ...}``.
+        """
+        lo, hi = self.money_round(low), self.money_round(high)
+        number = re.compile(r"^([-\u2212]?[\d\u00a0\u202f .,]*\d)(\D.*)$")
+        a, b = number.match(lo), number.match(hi)
+        if a and b and a.group(2) == b.group(2):
+            lo = a.group(1)
+        return {"low": lo, "high": hi}
 
     def money_short(self, value, digits: int | None = 1) -> str:
         """Money in thousands, millions or billions, for charts and dense tables.
@@ -268,7 +307,7 @@ class Translator:
         # The locale's own pattern: English 73%, Russian 73 %.
         pattern = Locale.parse(self.locale).percent_formats[None].pattern.split(";")[0]
         pattern = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
-        return format_percent(value, format=pattern, locale=self.locale)
+        return _minus(format_percent(value, format=pattern, locale=self.locale))
 
     def date(self, value) -> str:
         """A date written out for the locale (1 November 2025 / 1 ноября 2025 г.)."""

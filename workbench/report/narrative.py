@@ -66,6 +66,8 @@ class ClientReport:
         self.company, self.title, self.consultant = company, title, consultant
         self.firm, self.logo, self.brand_colour = firm, logo, brand_colour
         self._sink = sink
+        # How each step was done (method text, supporting tables): written in the appendix, not in the chapters.
+        self._method: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ output
     def emit(self, item) -> None:
@@ -97,6 +99,10 @@ class ClientReport:
 
     def headline(self, step: str) -> str:
         """The chapter's title as a sentence that states its finding (the step's name when the data is missing)."""
+        text = self._headline(step)
+        return text[:1].upper() + text[1:]  # a sentence may open with a segment named mid-sentence style
+
+    def _headline(self, step: str) -> str:
         t = self.t
         try:
             if step == "goal":
@@ -105,7 +111,11 @@ class ClientReport:
             if step == "criteria":
                 sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
                 known = 1 - sources.get("unknown", 0) / max(int(sources.sum()), 1)
-                return t("headlines.criteria" if known > 0 else "headlines.criteria_none", share=t.pct(known, 0))
+                estimated = sources.drop("unknown", errors="ignore")
+                if known <= 0 or estimated.max() <= 0:
+                    return t("headlines.criteria_none")
+                source = t(f"headlines.criteria_source.{estimated.idxmax()}")
+                return t("headlines.criteria", share=t.pct(known, 0), source=source)
             ranked = self.load("priorities", "priorities")
             first = ranked.loc[ranked["tier"] == ranked["tier"].min()]
             names = summary._names(first.to_dict("records"), t)
@@ -134,9 +144,9 @@ class ClientReport:
                 if fte["fte_available"].isna().all():
                     return t("headlines.allocation_no_team")
                 if hire:
-                    return t("headlines.allocation_hire", roles=", ".join(t.label("roles", r) for r in hire))
+                    return t("headlines.allocation_hire", roles=t.join(t.inline("roles", r) for r in hire))
                 if idle:
-                    return t("headlines.allocation_idle", roles=", ".join(t.label("roles", r) for r in idle))
+                    return t("headlines.allocation_idle", roles=t.join(t.inline("roles", r) for r in idle))
                 return t("headlines.allocation_ok")
         except FileNotFoundError:
             pass
@@ -149,6 +159,23 @@ class ClientReport:
     def subheading(self, key: str, /, **values) -> None:
         """A catalogue text as a sub-heading."""
         self.text(key, tag="h3", **values)
+
+    def method(self, step: str, item: str) -> None:
+        """Keep HTML on how a step was done for the appendix (the chapter keeps its finding and exhibit)."""
+        self._method.setdefault(step, []).append(item)
+
+    def method_text(self, step: str, key: str, /, tag: str = "p", **values) -> None:
+        """A catalogue text for the appendix's account of ``step`` (see :meth:`method`)."""
+        self.method(step, f"<{tag}>{html.escape(self.t(key, **values))}</{tag}>")
+
+    def todo(self, items: list[str]) -> None:
+        """A chapter's last word: what to do about its finding (already translated texts)."""
+        items = [i for i in items if i]
+        if items:
+            body = "".join(f"<li>{html.escape(i)}</li>" for i in items)
+            self.emit(
+                f'<div class="wb-todo wb-keep"><strong>{html.escape(self.t("todo.title"))}</strong><ul>{body}</ul></div>'
+            )
 
     def bullets(self, items: list[str]) -> None:
         """Texts (already translated) as an escaped list; nothing when empty."""
@@ -172,8 +199,12 @@ class ClientReport:
         def write(key, value):
             if key in groups:
                 return self.t.label(groups[key], value)
-            if key in ("growth", "base") and isinstance(value, int | float):  # growth rates
+            if key in ("growth", "base", "share") and isinstance(value, int | float):  # rates and shares
                 return self.t.pct(value, 0)
+            if key == "quantile" and isinstance(value, int | float):  # the 0.75 quantile: the best 25 % reach it
+                return self.t.pct(1 - value, 0)
+            if key == "model":
+                return self.t.label("forecast.model", value)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return value
             return self.t.number(value, 2 if isinstance(value, float) else 0)
@@ -260,12 +291,10 @@ class ClientReport:
             ),
             t("cover.f_pareto", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"])),
             t(
-                "cover.f_potential",
-                score=t.number(sources.get("score", 0)),
-                size=t.number(sources.get("size", 0)),
-                behaviour=t.number(sources.get("behaviour", 0)),
-                peers=t.number(sources.get("peers", 0)),
-                unknown=t.number(sources.get("unknown", 0)),
+                "cover.f_potential",  # only the sources that hold clients: no "for 0 clients"
+                parts="; ".join(
+                    t(f"cover.f_potential_part.{source}", n=int(n)) for source, n in sources.items() if n > 0
+                ),
             ),
         ]
         self.bullets(findings)
@@ -276,32 +305,20 @@ class ClientReport:
         )
 
     def goal(self) -> None:
-        """Chapter 1: the goal and the portfolio diagnostics."""
+        """Chapter 1: the goal, how concentrated the revenue is, and the market's capacity."""
         t = self.t
         self.heading("goal")
         goal = self.load("goal", "goal")
         self.text(f"goal.statement.{goal['name']}", line=goal.get("new_product_line") or "")
         weights = pd.DataFrame({"metric": list(goal["weights"]), "weight": list(goal["weights"].values())})
-        self.text("goal.weights_intro")
-        self.table(weights, [("metric", "goal.col_metric", "label:metrics"), ("weight", "goal.col_weight", "pct")])
-        lines = self.load("goal", "product_lines", optional=True)
-        if lines is not None:
-            lines = goal_diagnostics.top_lines(lines, other=t("goal.other_lines"))
-            self.subheading("goal.lines_title")
-            self.table(
-                lines,
-                [
-                    ("product_line", "goal.col_line", "text"),
-                    ("revenue", "common.revenue", "money"),
-                    ("revenue_share", "common.revenue_share", "pct"),
-                    ("margin", "common.margin", "money"),
-                    ("margin_pct", "common.margin_pct", "pct"),
-                    ("clients", "common.clients", "int"),
-                ],
-            )
-            self.figure(charts.product_lines(lines, t))
+        self.method_text("goal", "goal.weights_intro")
+        self.method(
+            "goal",
+            self.table_html(
+                weights, [("metric", "goal.col_metric", "label:metrics"), ("weight", "goal.col_weight", "pct")]
+            ),
+        )
         conc = self.load("goal", "concentration")
-        self.subheading("goal.concentration_title")
         self.text(
             "goal.concentration",
             share=t.pct(conc["top20_share"], 0),
@@ -312,13 +329,34 @@ class ClientReport:
         )
         self.figure(charts.pareto(self.load("goal", "pareto"), t, conc))
         if conc.get("hhi_level"):
-            self.text(
+            self.method_text(
+                "goal",
                 "goal.hhi",
                 hhi=t.number(conc["hhi"]),
                 level=t(f"goal.hhi_level.{conc['hhi_level']}"),
                 equal=t.number(conc["equivalent_clients"], 1),
                 moderate=t.number(goal_diagnostics.HHI_BOUNDS[0]),
                 high=t.number(goal_diagnostics.HHI_BOUNDS[1]),
+            )
+        lines = self.load("goal", "product_lines", optional=True)
+        if lines is not None:
+            lines = goal_diagnostics.top_lines(lines, other=t("goal.other_lines"))
+            self.subheading("goal.lines_title")
+            self.figure(charts.product_lines(lines, t))
+            self.method_text("goal", "goal.lines_title", tag="h4")
+            self.method(
+                "goal",
+                self.table_html(
+                    lines,
+                    [
+                        ("product_line", "goal.col_line", "text"),
+                        ("revenue", "common.revenue", "money"),
+                        ("revenue_share", "common.revenue_share", "pct"),
+                        ("margin", "common.margin", "money"),
+                        ("margin_pct", "common.margin_pct", "pct"),
+                        ("clients", "common.clients", "int"),
+                    ],
+                ),
             )
         capacity = self.load("goal", "market_capacity", optional=True)
         if capacity is not None and capacity["clients"]:
@@ -340,23 +378,40 @@ class ClientReport:
                     revenue=t.money_round(capacity["revenue"]),
                 )
         self.notes(goal.get("notes"))
+        self.todo([self._todo_goal(conc)])
+
+    def _todo_goal(self, conc: dict) -> str:
+        """Whether the plan gives every one of the largest clients (the top 20 % by revenue) an owner."""
+        t = self.t
+        n = int(conc["top20_clients"])
+        table = self.load("criteria", "criteria")
+        top = table.loc[table["status"] == "active"].nlargest(n, "revenue")["client_id"]
+        plan = self.load("allocation", "call_plan", optional=True)
+        if plan is None or not n:
+            return ""
+        owned = plan.loc[(plan["action"] == "work") & plan["manager_id"].notna(), "client_id"]
+        missing = int((~top.isin(owned)).sum())
+        values = {"n": n, "share": t.pct(conc["top20_share"], 0), "missing": missing}
+        return t("todo.goal_gap" if missing else "todo.goal_owned", **values)
 
     def criteria(self) -> None:
         """Chapter 2: which criteria the data supports, and the client statuses."""
         t = self.t
         self.heading("criteria")
-        self.text("criteria.intro")
+        self.method_text("criteria", "criteria.intro")
         avail = self.load("criteria", "availability")
         missing = [
             t.label("criterion", c) for c, a in zip(avail["criterion"], avail["available"], strict=True) if not a
         ]
-        self.text(
+        self.method_text(
+            "criteria",
             "criteria.available_some" if missing else "criteria.available_all",
             n=t.number(int(avail["available"].sum())),
             total=t.number(len(avail)),
             missing=", ".join(missing),
         )
         sources = self.load("criteria", "potential_sources")
+        sources = sources.loc[sources["clients"] > 0]  # a source that holds no client is no row
         self.subheading("criteria.potential_title")
         self.table(
             sources,
@@ -364,7 +419,7 @@ class ClientReport:
         )
         counts = self.load("criteria", "status_counts")
         self.subheading("criteria.status_title")
-        self.text("criteria.status_rule")
+        self.method_text("criteria", "criteria.status_rule")
         self.table(
             counts,
             [
@@ -393,19 +448,45 @@ class ClientReport:
                     }
                 ]
             )
-            self.subheading("criteria.profile_title")
-            self.table(
-                profile,
-                [
-                    ("tenure", "criteria.col_tenure", "number1"),
-                    ("recency", "criteria.col_recency", "int"),
-                    ("frequency", "criteria.col_frequency", "number1"),
-                    ("avg_invoice", "common.avg_invoice", "money"),
-                    ("margin_pct", "common.margin_pct", "pct"),
-                    ("on_time", "criteria.col_on_time", "pct"),
-                ],
+            self.method_text("criteria", "criteria.profile_title", tag="h4")
+            self.method(
+                "criteria",
+                self.table_html(
+                    profile,
+                    [
+                        ("tenure", "criteria.col_tenure", "number1"),
+                        ("recency", "criteria.col_recency", "int"),
+                        ("frequency", "criteria.col_frequency", "number1"),
+                        ("avg_invoice", "common.avg_invoice", "money"),
+                        ("margin_pct", "common.margin_pct", "pct"),
+                        ("on_time", "criteria.col_on_time", "pct"),
+                    ],
+                ),
             )
         self.notes(self.load("criteria", "notes"))
+        self.todo(self._todo_criteria(sources, missing))
+
+    def _todo_criteria(self, sources: pd.DataFrame, missing: list[str]) -> list[str]:
+        """What would make the estimates firmer: the assumed share of wallet checked, the rest collected."""
+        t = self.t
+        by = sources.set_index("source")["clients"]
+        total = max(int(by.sum()), 1)
+        out = []
+        notes = {n["key"]: n["values"] for n in self.load("criteria", "notes") or []}
+        if by.get("size", 0) / total >= 0.5:
+            share = notes.get("potential_size", {}).get("share")
+            out.append(
+                t(
+                    "todo.criteria_wallet",
+                    n=int(by["size"]),
+                    share=t.pct(share, 0) if isinstance(share, int | float) else "–",
+                )
+            )
+        if by.get("unknown", 0):
+            out.append(t("todo.criteria_unknown", n=int(by["unknown"])))
+        if missing:
+            out.append(t("todo.criteria_missing", missing=", ".join(missing)))
+        return out or [t("todo.criteria_ok")]
 
     def grouping(self) -> None:
         """Chapter 3: the segments, their rule and the segment map."""
@@ -414,14 +495,26 @@ class ClientReport:
         info = self.load("grouping", "info")
         segments = self.load("grouping", "segments")
         table = self.load("criteria", "criteria")
+        counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
         if info["method"] == "abcde":
-            self.text("grouping.abcde_intro", basis=t.label("basis", info["profit_basis"]))
+            self.method_text("grouping", "grouping.abcde_intro", basis=t.label("basis", info["profit_basis"]))
             if info.get("within"):
-                self.text("grouping.within", column=t.label("columns", info["within"]))
-            present = [s for s in info["segment_order"] if s in ("A", "B", "C", "D", "CD", "E")]
-            rows = pd.DataFrame({"segment": present})
-            rows["rule"] = [t(f"segments_rule.{s}") for s in rows["segment"]]
-            self.table(rows, [("segment", "grouping.col_segment", "text"), ("rule", "grouping.col_rule", "text")])
+                self.method_text("grouping", "grouping.within", column=t.label("columns", info["within"]))
+            self.method_text("grouping", "grouping.special")
+            # One exhibit: each segment with the rule that makes it and how many clients it holds.
+            shares = self.load("priorities", "priorities").set_index("segment")
+            basis = "margin_share" if shares["margin_share"].notna().all() else "revenue_share"
+            counts["rule"] = [t.texts.get(f"segments_rule.{s}", "–") for s in counts["segment"]]
+            counts["share"] = counts["segment"].map(shares[basis])
+            self.table(
+                counts,
+                [
+                    ("segment", "grouping.col_segment", "label:segments"),
+                    ("rule", "grouping.col_rule", "text"),
+                    ("clients", "common.clients", "int"),
+                    ("share", f"common.{basis}", "pct"),
+                ],
+            )
         else:
             self.text(
                 "grouping.kmeans_intro",
@@ -453,11 +546,10 @@ class ClientReport:
                     ("n_product_lines", "grouping.col_lines", "number1"),
                 ],
             )
-        self.text("grouping.special")
-        counts = segments["segment"].value_counts().reindex(info["segment_order"]).rename("clients").reset_index()
-        self.table(
-            counts, [("segment", "grouping.col_segment", "label:segments"), ("clients", "common.clients", "int")]
-        )
+            self.text("grouping.special")
+            self.table(
+                counts, [("segment", "grouping.col_segment", "label:segments"), ("clients", "common.clients", "int")]
+            )
         self.figure(
             charts.segment_map(
                 table,
@@ -468,6 +560,7 @@ class ClientReport:
             )
         )
         self.notes(info.get("notes"))
+        self.todo([t("todo.grouping")])
 
     def priorities(self) -> None:
         """Chapter 4: the segment cards, scores, tiers and key accounts."""
@@ -476,14 +569,14 @@ class ClientReport:
         ranked = self.load("priorities", "priorities")
         goal = self.load("goal", "goal")
         meta = self.load("priorities", "meta")
-        self.text("priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
+        self.method_text("priorities", "priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
         self.table(
-            ranked,
+            ranked.assign(points=(ranked["score"] * 100).round()),  # points of 100: no decimals that look tied
             [
                 ("rank", "priorities.col_rank", "int"),
                 ("segment", "grouping.col_segment", "label:segments"),
                 ("tier", "priorities.col_tier", "int"),
-                ("score", "priorities.col_score", "number2"),
+                ("points", "priorities.col_score", "int"),
                 ("clients", "common.clients", "int"),
                 ("revenue_share", "common.revenue_share", "pct"),
                 ("margin_share", "common.margin_share", "pct"),
@@ -503,17 +596,21 @@ class ClientReport:
         parts = self.load("priorities", "contributions", optional=True)
         if parts is not None:
             metrics = [c for c in parts.columns if c != "segment"]
-            self.text("priorities.contrib_intro")
-            self.table(
-                parts,
-                [("segment", "grouping.col_segment", "label:segments")]
-                + [(m, "=" + t.label("metrics", m), "number2") for m in metrics],
+            self.method_text("priorities", "priorities.contrib_intro")
+            self.method(
+                "priorities",
+                self.table_html(
+                    parts.assign(**{m: (parts[m] * 100).round() for m in metrics}),
+                    [("segment", "grouping.col_segment", "label:segments")]
+                    + [(m, "=" + t.label("metrics", m), "int") for m in metrics],
+                ),
             )
         shifts = meta.get("sensitivity") or []
         if shifts:
-            self.text("priorities.sensitivity_intro")
-            self.bullets(
-                [
+            self.method_text("priorities", "priorities.sensitivity_intro")
+            items = "".join(
+                f"<li>{html.escape(item)}</li>"
+                for item in [
                     t(
                         "priorities.sensitivity_up" if s["change"] > 0 else "priorities.sensitivity_down",
                         metric=t.label("metrics", s["metric"]),
@@ -525,8 +622,9 @@ class ClientReport:
                     for s in shifts
                 ]
             )
+            self.method("priorities", f"<ul>{items}</ul>")
         else:
-            self.text("priorities.sensitivity_none")
+            self.method_text("priorities", "priorities.sensitivity_none")
         self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
         self.forecast_section()
         self.subheading("priorities.key_title")
@@ -573,6 +671,30 @@ class ClientReport:
                 [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
             )
         self.notes(meta.get("notes"))
+        self.todo(self._todo_priorities(ranked, flagged))
+
+    def _todo_priorities(self, ranked: pd.DataFrame, flagged: pd.DataFrame) -> list[str]:
+        """The order of work: the first tier now, the second next; key accounts named."""
+        t = self.t
+        tiers = sorted(ranked["tier"].unique())
+        first = ranked.loc[ranked["tier"] == tiers[0]]
+        basis = "margin_share" if first["margin_share"].notna().all() else "revenue_share"
+        out = [
+            t(
+                "todo.priorities" if basis == "margin_share" else "todo.priorities_revenue",
+                segments=summary._names(first.to_dict("records"), t),
+                clients=int(first["clients"].sum()),
+                share=t.pct(first[basis].sum(), 0),
+                next=summary._names(ranked.loc[ranked["tier"] == tiers[1]].to_dict("records"), t)
+                if len(tiers) > 1
+                else "–",
+            )
+        ]
+        if len(flagged):
+            names = flagged["name"].fillna(flagged["client_id"]) if "name" in flagged else flagged["client_id"]
+            shown = ", ".join(str(n) for n in names.head(5)) + (" …" if len(flagged) > 5 else "")
+            out.append(t("todo.priorities_key", n=len(flagged), names=shown))
+        return out
 
     def _kinds(self, codes: str) -> str:
         """Key-account kinds in a cell: "Reference brand, partner" ("–" for none)."""
@@ -637,7 +759,7 @@ class ClientReport:
         """Chapter 5: the work playbook per segment."""
         t = self.t
         self.heading("playbooks")
-        self.text("playbooks.intro")
+        self.method_text("playbooks", "playbooks.intro")
         # One plan: the frequency and the worker are the allocation's, not the template's.
         table = summary.playbooks(self.run_dir, t)
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
@@ -645,10 +767,8 @@ class ClientReport:
         profile = {} if profiles is None else {p["segment"]: p for p in profiles.to_dict("records")}
         cards = self.load("priorities", "priorities").set_index("segment")
         for row in table.itertuples():
-            heading = (
-                f'<h3 class="wb-playbook">{html.escape(t.label("segments", row.segment))} · '
-                f"{html.escape(t('priorities.col_tier'))} {row.tier}</h3>"
-            )
+            title = t("playbooks.card_title", segment=t.label("segments", row.segment), tier=row.tier)
+            heading = f'<h3 class="wb-playbook">{html.escape(title)}</h3>'
             who = self._who(
                 str(row.segment),
                 profile.get(row.segment),
@@ -672,6 +792,7 @@ class ClientReport:
                 [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")],
             )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
+        self.todo([t("todo.playbooks")])
 
     def _who(self, segment: str, profile: dict | None, card: pd.Series | None) -> list[str]:
         """Who a segment's clients are, against the whole base, and what they bring: a card's first lines."""
@@ -679,6 +800,8 @@ class ClientReport:
         out = []
         if card is not None:
             key = "cards.numbers" if pd.notna(card.get("margin_share")) else "cards.numbers_revenue"
+            if not card["revenue_share"]:  # lost and potential clients: no "0 % of revenue and 0 % of margin"
+                key = "cards.numbers_none"
             out.append(
                 t(
                     key,
@@ -690,10 +813,13 @@ class ClientReport:
             )
         if not profile:
             return out
-        traits = []
+        traits, alike = [], []
         for attr in ("industry", "region", "size_band", "channel"):
             value = profile.get(attr)
             if value is None or (isinstance(value, float) and pd.isna(value)):
+                continue
+            if not profile.get(f"{attr}_distinct", True):  # no value sets the segment apart: say it once
+                alike.append(t(f"cards.attr_{attr}"))
                 continue
             shown = t.label("size_band", value) if attr == "size_band" else str(value)
             traits.append(
@@ -704,20 +830,22 @@ class ClientReport:
                     base=t.pct(profile[f"{attr}_base_share"], 0),
                 )
             )
+        if alike:
+            traits.append(t("cards.like_base", attrs=t.join(alike)))
         if pd.notna(profile.get("tenure_years")):
             traits.append(t("cards.tenure", years=t.number(profile["tenure_years"], 1)))
         if pd.notna(profile.get("revenue_p25")):
             traits.append(
                 t(
                     "cards.revenue_range",
-                    low=t.money_round(profile["revenue_p25"]),
-                    high=t.money_round(profile["revenue_p75"]),
+                    **t.money_range(profile["revenue_p25"], profile["revenue_p75"]),
                 )
             )
         top = profile.get("top_lines")
         lines = [] if top is None else [str(x) for x in top]  # a numpy array once read back from Parquet
         if lines:
-            traits.append(t("cards.lines", lines=", ".join(lines), share=t.pct(profile["top_lines_share"], 0)))
+            named = t.join(t("cards.line_item", line=line) for line in lines)  # «Крепёж»: a name, not a word
+            traits.append(t("cards.lines", lines=named, share=t.pct(profile["top_lines_share"], 0)))
         if traits:
             out.append(t("cards.who", traits="; ".join(traits)))
         return out
@@ -747,7 +875,7 @@ class ClientReport:
         over = self.load("allocation", "break_even")
         self.subheading("allocation.economics_title")
         rates = ", ".join(
-            f"{t.label('roles', r)} {t.money(v)}"
+            f"{t.inline('roles', r)} {t.money(v)}"
             for r, v in settings["cost_per_hour"].items()
             if r in set(plan["role"]) | {"key_account_manager"}
         )
@@ -832,13 +960,14 @@ class ClientReport:
             counts = plan["status"].value_counts()
             quality = self.load("allocation", "quality")
             self.subheading("allocation.assign_title")
-            self.text(
-                "allocation.assign_intro",
-                kept=t.number(counts.get("kept", 0)),
-                assigned=t.number(counts.get("assigned", 0)),
-                stand_in=t.number(counts.get("stand_in", 0)),
-                unassigned=t.number(counts.get("unassigned", 0)),
-            )
+            parts = [
+                t(f"allocation.assign_part.{status}", n=int(counts[status]))
+                for status in ("kept", "assigned", "stand_in", "unassigned")
+                if counts.get(status, 0) > 0
+            ]
+            if not counts.get("unassigned", 0):
+                parts.append(t("allocation.assign_part.none_waiting"))
+            self.text("allocation.assign_intro", parts="; ".join(parts))
             if quality.get("continuity") is not None:
                 self.text(
                     "allocation.quality",
@@ -1062,10 +1191,30 @@ class ClientReport:
         else:
             self.text("appendix.no_rejected")
         self.notes(self.load("intake", "notes", optional=True))
+        self.method_sections()
         self.criteria_table()
         self.load_table()
         self.backtest_exhibit()
-        self.text("appendix.provenance", run=self.run_dir.name)
+        self.text("appendix.provenance", date=t.date(self._run_date()))
+
+    def method_sections(self) -> None:
+        """How each step was done: the method text and supporting tables the chapters left for the appendix."""
+        if not self._method:
+            return
+        self.subheading("appendix.method_title")
+        for number, step in enumerate(STEPS, start=1):
+            items = self._method.get(step)
+            if items:
+                title = self.t("headlines.step", n=number, step=self.t(f"{step}.title"))
+                self.emit(f'<div class="wb-method"><h4>{html.escape(title)}</h4>{"".join(items)}</div>')
+
+    def _run_date(self) -> pd.Timestamp:
+        """When the run was made (its manifest), for the appendix's provenance line."""
+        import json
+
+        manifest = self.run_dir / "manifest.json"
+        started = json.loads(manifest.read_text(encoding="utf-8")).get("started") if manifest.exists() else None
+        return pd.Timestamp(started).normalize() if started else pd.Timestamp.now().normalize()
 
     def backtest_exhibit(self) -> None:
         """The forecast's backtest: every candidate against what happened, and the ceiling of perfect foresight."""

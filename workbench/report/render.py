@@ -13,6 +13,7 @@ module costs nothing in a notebook kernel.
 from __future__ import annotations
 
 import html as _html
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = [
     "REMOVE_TAGS",
     "render_html",
     "render_pdf",
+    "page_layout",
+    "short_pages",
     "assert_self_contained",
 ]
 
@@ -430,7 +433,7 @@ def assert_self_contained(html: str) -> None:
 # ---------------------------------------------------------------------- PDF
 
 
-def render_pdf(html_path, pdf_path) -> Path:
+def render_pdf(html_path, pdf_path, layout_path=None) -> Path:
     """Render the client HTML report to PDF with WeasyPrint.
 
     Parameters
@@ -439,6 +442,9 @@ def render_pdf(html_path, pdf_path) -> Path:
         HTML written by :func:`render_html`.
     pdf_path : str or os.PathLike
         Where to write the PDF; parent folders are created.
+    layout_path : str or os.PathLike, optional
+        Where to write how full each page is (JSON, see :func:`page_layout`),
+        for the layout check "no page under half full but a chapter's last".
 
     Returns
     -------
@@ -463,8 +469,50 @@ def render_pdf(html_path, pdf_path) -> Path:
         url_fetcher=_offline_url_fetcher(),
         encoding="utf-8",
     )
-    document.write_pdf(str(pdf_path))
+    rendered = document.render()
+    rendered.write_pdf(str(pdf_path))
+    if layout_path is not None:
+        layout_path = Path(layout_path)
+        layout_path.parent.mkdir(parents=True, exist_ok=True)
+        layout_path.write_text(json.dumps(page_layout(rendered), indent=1), encoding="utf-8")
     return pdf_path
+
+
+#: A page other than a chapter's last should be at least this full (share of the page's content height).
+MIN_PAGE_FILL = 0.5
+
+
+def page_layout(rendered) -> list[dict]:
+    """How full each page of a rendered WeasyPrint document is, and where chapters start.
+
+    Returns one dict per page: ``page`` (1-based), ``fill`` (the share of the
+    content area down to the lowest line, image or table row; the footer's
+    page number is not counted), ``starts_chapter`` (an ``h2`` begins on it)
+    and ``chapter_last`` (the next page starts a chapter, or it is the last
+    page). :func:`short_pages` applies the rule to it.
+    """
+    leaves = ("LineBox", "InlineReplacedBox", "BlockReplacedBox")
+    pages = []
+    for number, page in enumerate(rendered.pages, start=1):
+        box = page._page_box
+        top, height = box.content_box_y(), box.height
+        bottom, chapter = top, False
+        for child in box.children:
+            if type(child).__name__ == "MarginBox":  # the footer's page number
+                continue
+            for b in child.descendants():
+                chapter = chapter or getattr(b, "element_tag", None) == "h2"
+                if type(b).__name__ in leaves:
+                    bottom = max(bottom, b.position_y + b.margin_height())
+        pages.append({"page": number, "fill": round((bottom - top) / height, 3), "starts_chapter": chapter})
+    for this, following in zip(pages, pages[1:] + [None], strict=True):
+        this["chapter_last"] = following is None or following["starts_chapter"]
+    return pages
+
+
+def short_pages(layout: list[dict], min_fill: float = MIN_PAGE_FILL) -> list[dict]:
+    """The pages of :func:`page_layout` under ``min_fill`` that are not a chapter's last page."""
+    return [p for p in layout if p["fill"] < min_fill and not p["chapter_last"]]
 
 
 def _offline_url_fetcher():

@@ -224,7 +224,7 @@ def decisions(
         )
     hires, idle, heads = [], [], []
     for r in roles:
-        role = t.label("roles", r["role"])
+        role = t.inline("roles", r["role"])
         if r["recommendation"] == "hire" and r["role"] == "head_of_sales":
             sellers = sum(math.ceil(round(x["needed_fte"], 6)) for x in roles if x["role"] != "head_of_sales")
             at = settings.get("split_departments_at")
@@ -245,7 +245,7 @@ def decisions(
     if any(r["available_fte"] is not None for r in roles):
         out.extend(heads)
         if hires:
-            out.append(t("cover.d_hire", roles=", ".join(hires)))
+            out.append(t("cover.d_hire", roles=t.join(hires)))
         nxt = settings.get("next_best_use")
         if idle and nxt and nxt["extra_value"] <= nxt["extra_cost"]:  # named only as the work that does not pay
             out.append(
@@ -265,7 +265,7 @@ def decisions(
             out.append(t("cover.d_team_ok"))
     else:
         needed = ", ".join(
-            t("cover.d_fte", role=t.label("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
+            t("cover.d_fte", role=t.inline("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
             for r in roles
             if r["needed_fte"] > 0.05
         )
@@ -279,15 +279,17 @@ def decisions(
 
 
 def _names(segments: list[dict], t: Translator) -> str:
-    """Segments named in a sentence: the letters of ABCDE classes (their labels hold commas), else the short label."""
+    """Segments named in a sentence, listed as the locale lists: "A, B and potential clients".
+
+    ABCDE classes by their letters (their labels hold commas), others by their label as it reads mid-sentence.
+    """
 
     def name(code: str) -> str:
         if len(code) <= 2:
             return code
-        short = t.label("segments_short", code)
-        return short if short != code else t.label("segments", code)
+        return t.inline("segments", code)  # "C and potential clients", «C и потенциальные клиенты»
 
-    return ", ".join(name(s["segment"]) for s in segments)
+    return t.join(name(s["segment"]) for s in segments)
 
 
 #: A forecast is weak enough to say so on page 1 when its total is off by more than this share...
