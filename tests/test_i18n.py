@@ -110,21 +110,17 @@ def test_fractions_take_the_genitive_singular_as_written():
     assert RU.count(RU.number(5.2, 1), "fte") == "5,2 ставки"
     # "5,0" is read as a decimal, like "5,2"; a whole 5 is "5 ставок".
     assert RU.count(5, "fte", digits=1) == "5,0 ставки" and RU.count(5.0, "fte") == "5 ставок"
-    assert (
-        RU("cover.d_fte", role="охотник", fte=RU.number(1.5, 1))
-        == "1,5 ставки на роль «охотник»"
-    )
-    assert (
-        RU("cover.d_fte", role="охотник", fte=RU.number(1, 0)) == "1 ставка на роль «охотник»"
-    )
-    assert RU("playbooks.frequency", n=RU.decimal(0.5), hours="0,25") == "0,5 контакта в год, по 0,25 ч"
+    assert RU("cover.d_fte", role="охотник", fte=RU.number(1.5, 1)) == "1,5 ставки на роль «охотник»"
+    assert RU("cover.d_fte", role="охотник", fte=RU.number(1, 0)) == "1 ставка на роль «охотник»"
+    assert RU("playbooks.frequency", n=RU.decimal(0.5), hours=RU.duration(0.25)) == "0,5 контакта в год, по 15 мин"
 
 
 def test_messages_agree_where_the_old_text_did_not():
-    assert RU("playbooks.frequency", n="4", hours="0,5") == "4 контакта в год, по 0,5 ч"
-    assert RU("playbooks.frequency", n="1", hours="1") == "1 контакт в год, по 1 ч"
-    assert RU("playbooks.frequency", n="2", hours="1").startswith("2 контакта в год")
-    base = RU("cover.f_base", active=RU.number(2054), lost=121, potential=121).replace("\u00a0", " ")
+    assert RU("playbooks.frequency", n="4", hours=RU.duration(0.5)) == "4 контакта в год, по 30 мин"
+    assert RU("playbooks.frequency", n="1", hours=RU.duration(1)) == "1 контакт в год, по 1 ч"
+    assert RU("playbooks.frequency", n="2", hours=RU.duration(1.5)) == "2 контакта в год, по 1 ч 30 мин"
+    parts = [RU(f"cover.f_base_part.{s}", n=n) for s, n in (("active", 2054), ("lost", 121), ("potential", 121))]
+    base = RU("cover.f_base", parts=", ".join(parts)).replace("\u00a0", " ")
     assert base == (
         "Клиентская база: 2 054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
     )
@@ -150,7 +146,7 @@ def test_english_counts_are_one_or_other():
     assert (
         en.count(1.5, "contacts_year") == "1.5 contacts a year" and en.count("1", "contacts_year") == "1 contact a year"
     )
-    assert en("playbooks.frequency", n="1", hours="0.5") == "1 contact a year, 0.5 h each"
+    assert en("playbooks.frequency", n="1", hours=en.duration(0.5)) == "1 contact a year, 30 min each"
     assert (
         en("rules.span_of_control", max=7, fte="1")
         == "A head of sales leads at most 7 people, so 1 head of sales is needed."
@@ -264,3 +260,37 @@ def test_rendered_russian_report_has_no_numeral_disagreement_or_label_dodges(rus
     for number, noun in re.findall(rf"({_NUMBER}) (клиент\w*)", text):
         category = RU.plural_form(number.replace(" ", "\u00a0"))
         assert noun in forms[category], (number, noun)
+
+
+EN = Translator("en")
+
+
+def test_lists_join_as_each_language_lists_them():
+    assert EN.join(["A", "B"]) == "A and B" and EN.join(["A", "B", "C"]) == "A, B and C"
+    assert RU.join(["A", "B"]) == "A и B" and RU.join(["A", "B", "C"]) == "A, B и C"
+    assert RU.join([]) == "" and RU.join(["A"]) == "A"
+
+
+def test_labels_read_lower_case_inside_a_sentence_but_abbreviations_stay():
+    label = RU.label("roles", "head_of_sales")
+    assert label[0].isupper() and RU.inline("roles", "head_of_sales") == label[0].lower() + label[1:]
+    RU.texts["roles.test_abbrev"] = "КАМ по ключевым клиентам"
+    try:
+        assert RU.inline("roles", "test_abbrev") == "КАМ по ключевым клиентам"
+    finally:
+        del RU.texts["roles.test_abbrev"]
+
+
+def test_money_ranges_write_a_shared_unit_once_where_it_follows_the_number():
+    assert RU.money_range(5.2e6, 13.7e6) == {"low": "5,2", "high": "13,7\u00a0млн\u00a0₽"}
+    assert RU.money_range(900e3, 1.2e6) == {"low": "900\u00a0тыс.\u00a0₽", "high": "1,2\u00a0млн\u00a0₽"}
+    gbp = Translator("en", "GBP")
+    assert gbp.money_range(5.2e6, 13.7e6) == {"low": "£5.2m", "high": "£13.7m"}  # the sign leads: both keep it
+
+
+def test_negative_numbers_carry_a_real_minus_sign():
+    minus = "\u2212"
+    assert RU.pct(-0.007) == f"{minus}0,7\u00a0%" and EN.pct(-0.085) == f"{minus}8.5%"
+    assert RU.money(-1500) == f"{minus}1\u00a0500\u00a0₽" and RU.number(-1234) == f"{minus}1\u00a0234"
+    assert RU.money_round(-1.2e6).startswith(minus) and "-" not in RU.money_short(-1e5)
+    assert RU.count(-2, "clients") == f"{minus}2 клиента"  # the form is still chosen from the number

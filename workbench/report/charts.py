@@ -262,7 +262,7 @@ def pareto(curve: pd.DataFrame, t: Translator, figures: dict | None = None):
                 "charts.pareto_hhi",
                 hhi=t.number(figures["hhi"]),
                 level=t(f"goal.hhi_level.{figures['hhi_level']}"),
-                equal=t.number(figures["equivalent_clients"], 1),
+                equal=t.decimal(figures["equivalent_clients"], 1),
             ),
             transform=ax.transAxes,
             ha="right",

@@ -255,6 +255,17 @@ class Translator:
             return "–"
         return _minus(format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale))
 
+    def duration(self, hours) -> str:
+        """Time a contact takes, as a reader says it: 45 min, 1 h, 1 h 30 min (not 0.75 h)."""
+        if _missing(hours):
+            return "–"
+        minutes = round(float(hours) * 60)
+        whole, rest = divmod(minutes, 60)
+        parts = ([self("units.hours", n=self.number(whole))] if whole else []) + (
+            [self("units.minutes", n=self.number(rest))] if rest or not whole else []
+        )
+        return " ".join(parts)
+
     def money(self, value, digits: int = 0) -> str:
         """An amount with the currency sign, written for the locale."""
         if _missing(value):
@@ -266,9 +277,11 @@ class Translator:
         return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # a code, not a sign, is spaced: RUB 1,500
 
     def money_round(self, value) -> str:
-        """Money rounded for a sentence, with its unit and currency: £8.0M, 8,0 млн ₽."""
+        """Money rounded for a sentence, with its unit and currency: £8.0M, 8,0 млн ₽; under a thousand, whole: £835."""
         if _missing(value):
             return "–"
+        if abs(value) < 1000:  # Babel's compact format has no unit below a thousand and keeps every decimal
+            return self.money(value, 0 if abs(value) >= 10 else 2)
         text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
         return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # RUB 1.4bn, not RUB1.4bn
 
@@ -307,6 +320,8 @@ class Translator:
         # The locale's own pattern: English 73%, Russian 73 %.
         pattern = Locale.parse(self.locale).percent_formats[None].pattern.split(";")[0]
         pattern = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
+        if round(float(value) * 100, digits) == 0:  # −0,2 % shown as 0 % is 0 %, not "−0 %"
+            value = 0.0
         return _minus(format_percent(value, format=pattern, locale=self.locale))
 
     def date(self, value) -> str:

@@ -21,6 +21,11 @@ from .. import goal as goal_diagnostics
 from . import charts, summary
 
 
+def _cell(text: str) -> str:
+    """A label opening a table cell: its first letter capital ("Buy-till-you-die model", «Рост маржи…»)."""
+    return text[:1].upper() + text[1:]
+
+
 def _data_uri(path: Path) -> str:
     """A file as a data: URI, so the report stays one self-contained file."""
     import base64
@@ -117,7 +122,7 @@ class ClientReport:
                 source = t(f"headlines.criteria_source.{estimated.idxmax()}")
                 return t("headlines.criteria", share=t.pct(known, 0), source=source)
             ranked = self.load("priorities", "priorities")
-            first = ranked.loc[ranked["tier"] == ranked["tier"].min()]
+            first = summary.first_worked(ranked, self.load("allocation", "plan", optional=True))
             names = summary._names(first.to_dict("records"), t)
             if step == "grouping":
                 basis = "margin" if first["margin_share"].notna().all() else "revenue"
@@ -182,12 +187,27 @@ class ClientReport:
         if items:
             self.emit("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
 
-    def notes(self, notes: list[dict] | None) -> None:
-        """The step's remarks on missing data, as a highlighted list."""
+    #: Notes that name the data's columns: the appendix's account of the step holds them (the chapter's
+    #: "what to do" names what to collect in the reader's words).
+    APPENDIX_NOTES = frozenset({"criterion_missing"})
+
+    def _note(self, note: dict) -> str:
+        key, values = note["key"], note["values"]
+        if values.get("groups") == "all" and f"notes.{key}_all" in self.t.texts:  # "in: all" reads as a glitch
+            key += "_all"
+        return self.t("notes." + key, **self._format(values))
+
+    def notes(self, notes: list[dict] | None, step: str | None = None) -> None:
+        """The step's remarks on missing data, as a highlighted list (technical ones to the appendix)."""
+        notes = list(notes or [])
+        if step is not None:
+            technical = [n for n in notes if n["key"] in self.APPENDIX_NOTES]
+            if technical:
+                items = "".join(f"<li>{html.escape(self._note(n))}</li>" for n in technical)
+                self.method(step, f"<ul>{items}</ul>")
+            notes = [n for n in notes if n["key"] not in self.APPENDIX_NOTES]
         if notes:
-            items = "".join(
-                f"<li>{html.escape(self.t('notes.' + n['key'], **self._format(n['values'])))}</li>" for n in notes
-            )
+            items = "".join(f"<li>{html.escape(self._note(n))}</li>" for n in notes)
             self.emit(
                 f'<div class="wb-notes"><strong>{html.escape(self.t("common.notes"))}</strong><ul>{items}</ul></div>'
             )
@@ -284,10 +304,12 @@ class ClientReport:
         sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
             t(
-                "cover.f_base",
-                active=t.number(counts.loc["active", "clients"]),
-                lost=t.number(counts.loc["lost", "clients"]),
-                potential=t.number(counts.loc["potential", "clients"]),
+                "cover.f_base",  # the statuses that hold clients: no "0 potential clients"
+                parts=t.join(
+                    t(f"cover.f_base_part.{status}", n=int(counts.loc[status, "clients"]))
+                    for status in ("active", "lost", "potential")
+                    if status in counts.index and counts.loc[status, "clients"] > 0
+                ),
             ),
             t("cover.f_pareto", share=t.pct(conc["top20_share"], 0), n=t.number(conc["top20_clients"])),
             t(
@@ -334,7 +356,7 @@ class ClientReport:
                 "goal.hhi",
                 hhi=t.number(conc["hhi"]),
                 level=t(f"goal.hhi_level.{conc['hhi_level']}"),
-                equal=t.number(conc["equivalent_clients"], 1),
+                equal=t.decimal(conc["equivalent_clients"], 1),
                 moderate=t.number(goal_diagnostics.HHI_BOUNDS[0]),
                 high=t.number(goal_diagnostics.HHI_BOUNDS[1]),
             )
@@ -384,11 +406,11 @@ class ClientReport:
         """Whether the plan gives every one of the largest clients (the top 20 % by revenue) an owner."""
         t = self.t
         n = int(conc["top20_clients"])
-        table = self.load("criteria", "criteria")
-        top = table.loc[table["status"] == "active"].nlargest(n, "revenue")["client_id"]
+        table = self.load("criteria", "criteria", optional=True)
         plan = self.load("allocation", "call_plan", optional=True)
-        if plan is None or not n:
+        if table is None or plan is None or not n:  # chapter 1 alone (an analyst's notebook): nothing to check
             return ""
+        top = table.loc[table["status"] == "active"].nlargest(n, "revenue")["client_id"]
         owned = plan.loc[(plan["action"] == "work") & plan["manager_id"].notna(), "client_id"]
         missing = int((~top.isin(owned)).sum())
         values = {"n": n, "share": t.pct(conc["top20_share"], 0), "missing": missing}
@@ -463,7 +485,7 @@ class ClientReport:
                     ],
                 ),
             )
-        self.notes(self.load("criteria", "notes"))
+        self.notes(self.load("criteria", "notes"), step="criteria")
         self.todo(self._todo_criteria(sources, missing))
 
     def _todo_criteria(self, sources: pd.DataFrame, missing: list[str]) -> list[str]:
@@ -614,7 +636,7 @@ class ClientReport:
                     t(
                         "priorities.sensitivity_up" if s["change"] > 0 else "priorities.sensitivity_down",
                         metric=t.label("metrics", s["metric"]),
-                        moves=", ".join(
+                        moves="; ".join(
                             t("priorities.sensitivity_move", segment=t.label("segments", seg), before=b, after=a)
                             for seg, (b, a) in s["moves"].items()
                         ),
@@ -677,7 +699,7 @@ class ClientReport:
         """The order of work: the first tier now, the second next; key accounts named."""
         t = self.t
         tiers = sorted(ranked["tier"].unique())
-        first = ranked.loc[ranked["tier"] == tiers[0]]
+        first = summary.first_worked(ranked, self.load("allocation", "plan", optional=True))
         basis = "margin_share" if first["margin_share"].notna().all() else "revenue_share"
         out = [
             t(
@@ -692,7 +714,8 @@ class ClientReport:
         ]
         if len(flagged):
             names = flagged["name"].fillna(flagged["client_id"]) if "name" in flagged else flagged["client_id"]
-            shown = ", ".join(str(n) for n in names.head(5)) + (" …" if len(flagged) > 5 else "")
+            more = [t("common.and_more", n=len(flagged) - 5)] if len(flagged) > 5 else []
+            shown = t.join([str(n) for n in names.head(5)] + more)
             out.append(t("todo.priorities_key", n=len(flagged), names=shown))
         return out
 
@@ -780,7 +803,7 @@ class ClientReport:
                 v = getattr(row, f)
                 if f == "contacts_per_year":
                     v = (
-                        t("playbooks.frequency", n=t.decimal(v), hours=t.decimal(row.hours_per_contact))
+                        t("playbooks.frequency", n=t.decimal(v), hours=t.duration(row.hours_per_contact))
                         if row.action == "work"
                         else t(f"playbooks.no_contact_{row.action}")
                     )
@@ -858,7 +881,7 @@ class ClientReport:
         self.text("allocation.intro", hours=t.number(settings["selling_hours_per_fte"]))
         plan = self.load("allocation", "plan")
         self.table(
-            plan,
+            plan.assign(channel=plan["channel"].where(plan["action"] == "work", "none")),  # no channel unworked
             [
                 ("segment", "grouping.col_segment", "label:segments"),
                 ("tier", "priorities.col_tier", "int"),
@@ -874,8 +897,8 @@ class ClientReport:
         )
         over = self.load("allocation", "break_even")
         self.subheading("allocation.economics_title")
-        rates = ", ".join(
-            f"{t.inline('roles', r)} {t.money(v)}"
+        rates = "; ".join(
+            t("allocation.rate_item", role=t.inline("roles", r), rate=t.money(v))
             for r, v in settings["cost_per_hour"].items()
             if r in set(plan["role"]) | {"key_account_manager"}
         )
@@ -896,7 +919,7 @@ class ClientReport:
             t("allocation.a_stand_in", eff=t.pct(settings["stand_in_efficiency"], 0)),
             t(
                 "allocation.a_remote",
-                hours=t.decimal(settings["remote_hours"]),
+                hours=t.duration(settings["remote_hours"]),
                 effect=t.pct(settings["remote_effect"], 0),
             ),
         ]
@@ -920,8 +943,8 @@ class ClientReport:
             )
         self.subheading("allocation.rules_title")
         rules = []
-        for r in self.load("allocation", "rules"):
-            segs = ", ".join(t.label("segments", s) for s in r["segments"])
+        for r in self._rules_as_planned(plan):
+            segs = t.join(t("common.segment_ref", name=t.label("segments", s)) for s in r["segments"])
             rules.append(
                 t(
                     f"rules.{r['rule']}",
@@ -989,13 +1012,38 @@ class ClientReport:
                     sizes=t.number(int(mix["mixed_sizes"].sum())),
                     industries=t.number(int(mix["many_industries"].sum())),
                     max=t.number(settings.get("portfolio_max_industries", 3)),
-                    names=", ".join(flagged[:5]) + (" …" if len(flagged) > 5 else ""),
+                    names=t.join(
+                        flagged[:5] + ([t("common.and_more", n=len(flagged) - 5)] if len(flagged) > 5 else [])
+                    ),
                 )
             if quality.get("over_capacity"):
                 self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
             self.call_lists()
         self.scenarios()
         self.notes(self.load("allocation", "notes"))
+
+    def _rules_as_planned(self, plan: pd.DataFrame) -> list[dict]:
+        """The allocation's rules, each segment said once.
+
+        A segment the idle hours took back is not also listed as automated (the idle-capacity rule says it
+        would have been).
+        """
+        rules = self.load("allocation", "rules")
+        taken = {s for r in rules if r["rule"] == "idle_capacity" for s in r["segments"]}
+        if not taken:
+            return rules
+        by_segment = plan.set_index("segment")
+        out = []
+        for r in rules:
+            if r["rule"] != "automate_low_priority" or not taken & set(r["segments"]):
+                out.append(r)
+                continue
+            left = [s for s in r["segments"] if s not in taken]
+            if left:  # the playbook hours of what stays automated: what the rule frees
+                rows = by_segment.loc[left]
+                freed = (rows["clients"] * rows["playbook_contacts"] * rows["hours_per_contact"]).sum()
+                out.append({**r, "segments": left, "clients": int(rows["clients"].sum()), "hours": float(freed)})
+        return out
 
     def scenarios(self) -> None:
         """The what-if scenarios side by side with the plan (``scenarios:`` in engagement.yaml)."""
@@ -1007,8 +1055,8 @@ class ClientReport:
         self.text("scenarios.intro", n=t.number(len(table) - 1))
         money = t.money
         rows = [
-            ("goal", lambda v: t(f"goal.name.{v}")),
-            ("first", lambda v: ", ".join(t.label("segments_short", s) if len(s) > 2 else s for s in v)),
+            ("goal", lambda v: _cell(t(f"goal.name.{v}"))),
+            ("first", lambda v: _cell(summary._names([{"segment": s} for s in v], t))),
             ("worked", t.number),
             ("automated", t.number),
             ("stopped", t.number),
@@ -1229,7 +1277,7 @@ class ClientReport:
             return
         self.text("forecast.backtest_intro", months=info["horizon_months"], margin=t.pct(info["margin"], 0))
         self.table(
-            metrics.assign(model=[t.label("forecast.model", m) for m in metrics["model"]]),
+            metrics.assign(model=[_cell(t.label("forecast.model", m)) for m in metrics["model"]]),
             [
                 ("model", "forecast.col_model", "text"),
                 ("top_share", "forecast.col_top_share", "pct"),

@@ -40,9 +40,9 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
         t.texts["segments.C"] = t("segments_growth_unconfirmed.C")
     meta = artifacts.load(run_dir, "criteria", "meta", optional=True) or {}
     if meta.get("lost_history_short"):
-        for key in ("status.lost", "segments.lost", "segments_short.lost"):
+        for key in ("status.lost", "segments.lost", "segments_short.lost", "segments_inline.lost"):
             t.texts[key] = t(f"lost_history_short.{key.replace('.', '_')}")
-        t.texts["cover.f_base"] = t("lost_history_short.f_base")
+        t.texts["cover.f_base_part.lost"] = t("lost_history_short.f_base_part_lost")
     return t
 
 
@@ -150,15 +150,26 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
     """
     table = artifacts.load(run_dir, "playbooks", "playbooks")
     plan = artifacts.load(run_dir, "allocation", "plan").set_index("segment")
+    action = table["segment"].map(plan["action"]).fillna("stop")
+
+    def as_planned(field: str, values: pd.Series) -> list[str]:
+        """A template's channel, contact and resources; for a segment automated or stopped, how it is served."""
+        return [
+            t(f"playbooks.{a}_{field}") if a in ("automate", "stop") else v for a, v in zip(action, values, strict=True)
+        ]
+
+    channel = [
+        t("playbooks.remote_channel") if plan["channel"].get(s) == "remote" else c
+        for s, c in zip(table["segment"], table["channel"], strict=True)
+    ]
     return table.assign(
         contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
         hours_per_contact=table["segment"].map(plan["hours_per_contact"]).fillna(table["hours_per_contact"]),
-        channel=[
-            t("playbooks.remote_channel") if plan["channel"].get(s) == "remote" else c
-            for s, c in zip(table["segment"], table["channel"], strict=True)
-        ],
+        channel=as_planned("channel", pd.Series(channel, index=table.index)),
+        contact_person=as_planned("contact_person", table["contact_person"]),
+        resources=as_planned("resources", table["resources"]),
         role=table["segment"].map(plan["worked_by"]).fillna("none"),
-        action=table["segment"].map(plan["action"]).fillna("stop"),
+        action=action,
     )
 
 
@@ -191,7 +202,9 @@ def decisions(
     if first:
         lead = meta.get("goal_lead")
         basis = "margin" if any(s["margin"] is not None for s in segments) else "revenue"
-        share = sum(s[basis] or 0 for s in first) / max(sum(max(s[basis] or 0, 0) for s in segments), 1e-9)
+        # The share as the chapters' tables give it: of the whole base's (net) margin, so page 1 and ch. 3-4 agree.
+        total = sum(s[basis] or 0 for s in segments)
+        share = sum(s[basis] or 0 for s in first) / total if total > 0 else 0.0
         names = _names(first, t)
         key = ("cover.d_first_moved" if lead else "cover.d_first") + ("" if basis == "margin" else "_revenue")
         out.append(
@@ -278,6 +291,19 @@ def decisions(
     return out
 
 
+def first_worked(ranked: pd.DataFrame, plan: pd.DataFrame | None) -> pd.DataFrame:
+    """The segments page 1 says to work first: the top tier's segments the plan works.
+
+    The whole top tier where the plan works none of them, or there is no plan yet.
+    """
+    top = ranked.loc[ranked["tier"] == ranked["tier"].min()]
+    if plan is None:
+        return top
+    worked = set(plan.loc[plan["action"] == "work", "segment"])
+    chosen = top.loc[top["segment"].isin(worked)]
+    return chosen if len(chosen) else top
+
+
 def _names(segments: list[dict], t: Translator) -> str:
     """Segments named in a sentence, listed as the locale lists: "A, B and potential clients".
 
@@ -287,7 +313,8 @@ def _names(segments: list[dict], t: Translator) -> str:
     def name(code: str) -> str:
         if len(code) <= 2:
             return code
-        return t.inline("segments", code)  # "C and potential clients", «C и потенциальные клиенты»
+        inline = t.label("segments_inline", code)  # "C and potential clients", «C и потенциальные клиенты»
+        return inline if inline != code else t.inline("segments", code)
 
     return t.join(name(s["segment"]) for s in segments)
 
