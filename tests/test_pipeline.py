@@ -148,3 +148,49 @@ def test_chapter_titles_state_findings_not_step_names(finished_run):
             assert title != t(f"{step}.title") and t(f"{step}.title") not in title, (language, step, title)
         assert len(set(titles.values())) == len(STEPS)
         assert any(ch.isdigit() for ch in titles["goal"] + titles["grouping"])  # findings carry their numbers
+
+
+def test_cards_of_automated_and_stopped_segments_name_no_seller_work(finished_run, tmp_path):
+    from workbench import artifacts
+    from workbench.report import summary
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(finished_run, tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    template = artifacts.load(run_dir, "playbooks", "playbooks").set_index("segment")
+    worked, automated, stopped = plan["segment"].iloc[0], plan["segment"].iloc[1], plan["segment"].iloc[2]
+    plan.loc[plan["segment"] == worked, ["action", "channel"]] = ["work", "personal"]
+    plan.loc[plan["segment"] == automated, "action"] = "automate"
+    plan.loc[plan["segment"] == stopped, "action"] = "stop"
+    artifacts.save(run_dir, "allocation", plan=plan)
+    t = Translator("en")
+    cards = summary.playbooks(run_dir, t).set_index("segment")
+    assert cards.loc[automated, "channel"] == t("playbooks.automate_channel")
+    assert cards.loc[automated, "resources"] == t("playbooks.automate_resources")
+    assert cards.loc[stopped, "contact_person"] == t("playbooks.stop_contact_person")
+    # A worked segment keeps its template's channel, whom to contact and resources.
+    for field in ("channel", "contact_person", "resources"):
+        assert cards.loc[worked, field] == template.loc[worked, field], field
+
+
+def test_a_segment_the_idle_hours_take_back_is_not_also_called_automated(finished_run, tmp_path):
+    from workbench import artifacts
+
+    run_dir = _copy(finished_run, tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    d, lost = plan["segment"].iloc[-2], plan["segment"].iloc[-1]
+    rules = [
+        {"rule": "automate_low_priority", "segments": [d, lost], "clients": 999, "hours": 999.0},
+        {"rule": "idle_capacity", "segments": [d], "clients": 10, "hours": 10.0},
+    ]
+    artifacts.save(run_dir, "allocation", rules=rules)
+    out = ClientReport(run_dir, "en", sink=lambda _: None)._rules_as_planned(plan)
+    automated = next(r for r in out if r["rule"] == "automate_low_priority")
+    row = plan.set_index("segment").loc[lost]
+    assert automated["segments"] == [lost] and automated["clients"] == row["clients"]
+    assert automated["hours"] == pytest.approx(row["clients"] * row["playbook_contacts"] * row["hours_per_contact"])
+    # When the idle hours take back every automated segment, the automation rule goes.
+    rules[1]["segments"] = [d, lost]
+    artifacts.save(run_dir, "allocation", rules=rules)
+    out = ClientReport(run_dir, "en", sink=lambda _: None)._rules_as_planned(plan)
+    assert [r["rule"] for r in out] == ["idle_capacity"]

@@ -218,5 +218,6 @@ def test_page_layout_measures_fill_and_finds_the_pages_that_end_chapters():
     assert [p["starts_chapter"] for p in layout] == [True, False, True]
     assert [p["chapter_last"] for p in layout] == [False, True, True]
     assert layout[0]["fill"] < 0.2 and layout[1]["fill"] > 0.5
-    # The first page is short and no chapter ends on it; the other short page ends the document.
-    assert [p["page"] for p in short_pages(layout)] == [1]
+    # The first page is short and no chapter ends on it; the last page ends the document but holds one line.
+    assert [p["page"] for p in short_pages(layout)] == [1, 3]
+    assert [p["page"] for p in short_pages(layout, min_last_fill=0.0)] == [1]

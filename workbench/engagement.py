@@ -414,7 +414,7 @@ def _finish(
         short = report.short_pages(json.loads(layout.read_text(encoding="utf-8")))
         if short:  # a layout fault, not a wrong number: said, not fatal
             pages = ", ".join(f"{p['page']} ({p['fill']:.0%} full)" for p in short)
-            progress(f"report layout: pages under half full before a chapter's end: {pages}")
+            progress(f"report layout: pages too empty (under half full mid-chapter, or a stray last page): {pages}")
     manifest.update(status="ok", finished=dt.datetime.now().isoformat(timespec="seconds"))
     manifest_path = run_dir / "manifest.json"
     _write_json(manifest_path, manifest)

@@ -262,7 +262,9 @@ def pareto(curve: pd.DataFrame, t: Translator, figures: dict | None = None):
                 "charts.pareto_hhi",
                 hhi=t.number(figures["hhi"]),
                 level=t(f"goal.hhi_level.{figures['hhi_level']}"),
-                equal=t.decimal(figures["equivalent_clients"], 1),
+                equal=t.decimal(figures["equivalent_clients"], 1)
+                if figures["equivalent_clients"] < 10
+                else t.number(figures["equivalent_clients"]),
             ),
             transform=ax.transAxes,
             ha="right",

@@ -233,7 +233,11 @@ class Translator:
 
         The first letter goes lower case unless the label opens with an abbreviation ("CRM", "KAM").
         """
-        text = self.label(group, value)
+        return self.mid_sentence(self.label(group, value))
+
+    @staticmethod
+    def mid_sentence(text: str) -> str:
+        """A label's first letter in lower case, unless it opens an abbreviation (see :meth:`inline`)."""
         if len(text) > 1 and text[0].isupper() and not text[1].isupper():
             return text[0].lower() + text[1:]
         return text

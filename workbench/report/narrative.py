@@ -21,6 +21,11 @@ from .. import goal as goal_diagnostics
 from . import charts, summary
 
 
+def _few(t, value: float) -> str:
+    """A count of equivalent clients: one decimal only while it is small (4.5, 92, 222)."""
+    return t.decimal(value, 1) if value < 10 else t.number(value)
+
+
 def _cell(text: str) -> str:
     """A label opening a table cell: its first letter capital ("Buy-till-you-die model", «Рост маржи…»)."""
     return text[:1].upper() + text[1:]
@@ -219,7 +224,7 @@ class ClientReport:
         def write(key, value):
             if key in groups:
                 return self.t.label(groups[key], value)
-            if key in ("growth", "base", "share") and isinstance(value, int | float):  # rates and shares
+            if key in ("growth", "base", "share", "pct") and isinstance(value, int | float):  # rates and shares
                 return self.t.pct(value, 0)
             if key == "quantile" and isinstance(value, int | float):  # the 0.75 quantile: the best 25 % reach it
                 return self.t.pct(1 - value, 0)
@@ -356,7 +361,7 @@ class ClientReport:
                 "goal.hhi",
                 hhi=t.number(conc["hhi"]),
                 level=t(f"goal.hhi_level.{conc['hhi_level']}"),
-                equal=t.decimal(conc["equivalent_clients"], 1),
+                equal=_few(t, conc["equivalent_clients"]),
                 moderate=t.number(goal_diagnostics.HHI_BOUNDS[0]),
                 high=t.number(goal_diagnostics.HHI_BOUNDS[1]),
             )
@@ -442,17 +447,21 @@ class ClientReport:
         counts = self.load("criteria", "status_counts")
         self.subheading("criteria.status_title")
         self.method_text("criteria", "criteria.status_rule")
-        self.table(
-            counts,
-            [
-                ("status", "criteria.col_status", "label:status"),
-                ("clients", "common.clients", "int"),
-                ("client_share", "common.client_share", "pct"),
-                ("revenue", "common.revenue", "money"),
-                ("revenue_total", "criteria.col_revenue_total", "money"),
-            ],
+        self.figure(charts.status(counts, t))  # the chart in the chapter, its exact figures in the appendix
+        self.method_text("criteria", "criteria.status_title", tag="h4")
+        self.method(
+            "criteria",
+            self.table_html(
+                counts,
+                [
+                    ("status", "criteria.col_status", "label:status"),
+                    ("clients", "common.clients", "int"),
+                    ("client_share", "common.client_share", "pct"),
+                    ("revenue", "common.revenue", "money"),
+                    ("revenue_total", "criteria.col_revenue_total", "money"),
+                ],
+            ),
         )
-        self.figure(charts.status(counts, t))
         table = self.load("criteria", "criteria")
         active = table.loc[table["status"] == "active"]
         if len(active):
@@ -507,7 +516,7 @@ class ClientReport:
         if by.get("unknown", 0):
             out.append(t("todo.criteria_unknown", n=int(by["unknown"])))
         if missing:
-            out.append(t("todo.criteria_missing", missing=", ".join(missing)))
+            out.append(t("todo.criteria_missing", missing=t.join(t.mid_sentence(m) for m in missing)))
         return out or [t("todo.criteria_ok")]
 
     def grouping(self) -> None:
@@ -698,18 +707,25 @@ class ClientReport:
     def _todo_priorities(self, ranked: pd.DataFrame, flagged: pd.DataFrame) -> list[str]:
         """The order of work: the first tier now, the second next; key accounts named."""
         t = self.t
-        tiers = sorted(ranked["tier"].unique())
-        first = summary.first_worked(ranked, self.load("allocation", "plan", optional=True))
+        plan = self.load("allocation", "plan", optional=True)
+        first = summary.first_worked(ranked, plan)
         basis = "margin_share" if first["margin_share"].notna().all() else "revenue_share"
+        # Next: the following tier's segments the plan works (an automated tier is no "then").
+        worked = (
+            ranked
+            if plan is None
+            else ranked.loc[ranked["segment"].isin(plan.loc[plan["action"] == "work", "segment"])]
+        )
+        later = worked.loc[worked["tier"] > first["tier"].max()]
+        later = later.loc[later["tier"] == later["tier"].min()] if len(later) else later
+        key = "todo.priorities" if basis == "margin_share" else "todo.priorities_revenue"
         out = [
             t(
-                "todo.priorities" if basis == "margin_share" else "todo.priorities_revenue",
+                key if len(later) else f"{key}_only",
                 segments=summary._names(first.to_dict("records"), t),
                 clients=int(first["clients"].sum()),
                 share=t.pct(first[basis].sum(), 0),
-                next=summary._names(ranked.loc[ranked["tier"] == tiers[1]].to_dict("records"), t)
-                if len(tiers) > 1
-                else "–",
+                next=summary._names(later.to_dict("records"), t),
             )
         ]
         if len(flagged):
@@ -783,6 +799,7 @@ class ClientReport:
         t = self.t
         self.heading("playbooks")
         self.method_text("playbooks", "playbooks.intro")
+        self.todo([t("todo.playbooks")])  # first: after the cards it would sit alone on a page
         # One plan: the frequency and the worker are the allocation's, not the template's.
         table = summary.playbooks(self.run_dir, t)
         fields = ["products", "terms", "contacts_per_year", "channel", "contact_person", "resources", "role"]
@@ -808,14 +825,18 @@ class ClientReport:
                         else t(f"playbooks.no_contact_{row.action}")
                     )
                 elif f == "role":
-                    v = t.label("roles", v)
+                    stands_in = v not in ("none", row.own_role) and row.own_role != "none"
+                    v = (
+                        t("playbooks.stand_in", worker=t.label("roles", v), role=t.inline("roles", row.own_role))
+                        if stands_in
+                        else t.label("roles", v)
+                    )
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
             body = self.table_html(
                 pd.DataFrame(values),
                 [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")],
             )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
-        self.todo([t("todo.playbooks")])
 
     def _who(self, segment: str, profile: dict | None, card: pd.Series | None) -> list[str]:
         """Who a segment's clients are, against the whole base, and what they bring: a card's first lines."""
@@ -1020,7 +1041,8 @@ class ClientReport:
                 self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
             self.call_lists()
         self.scenarios()
-        self.notes(self.load("allocation", "notes"))
+        # The assumed margin is stated with the assumptions above (and on page 1): not a second time here.
+        self.notes([n for n in self.load("allocation", "notes") if n["key"] != "margin_assumed"])
 
     def _rules_as_planned(self, plan: pd.DataFrame) -> list[dict]:
         """The allocation's rules, each segment said once.

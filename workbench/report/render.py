@@ -478,8 +478,10 @@ def render_pdf(html_path, pdf_path, layout_path=None) -> Path:
     return pdf_path
 
 
-#: A page other than a chapter's last should be at least this full (share of the page's content height).
+#: A page other than a chapter's last should be at least this full (share of the page's content height)...
 MIN_PAGE_FILL = 0.5
+#: ...and a chapter's last page should hold more than a stray paragraph or box.
+MIN_LAST_PAGE_FILL = 0.15
 
 
 def page_layout(rendered) -> list[dict]:
@@ -510,9 +512,15 @@ def page_layout(rendered) -> list[dict]:
     return pages
 
 
-def short_pages(layout: list[dict], min_fill: float = MIN_PAGE_FILL) -> list[dict]:
-    """The pages of :func:`page_layout` under ``min_fill`` that are not a chapter's last page."""
-    return [p for p in layout if p["fill"] < min_fill and not p["chapter_last"]]
+def short_pages(
+    layout: list[dict], min_fill: float = MIN_PAGE_FILL, min_last_fill: float = MIN_LAST_PAGE_FILL
+) -> list[dict]:
+    """The pages of :func:`page_layout` that break the layout rule.
+
+    A page under ``min_fill`` that does not end a chapter, or a chapter's last page under ``min_last_fill``
+    (a stray box alone on a page).
+    """
+    return [p for p in layout if p["fill"] < (min_last_fill if p["chapter_last"] else min_fill)]
 
 
 def _offline_url_fetcher():

@@ -169,6 +169,7 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
         contact_person=as_planned("contact_person", table["contact_person"]),
         resources=as_planned("resources", table["resources"]),
         role=table["segment"].map(plan["worked_by"]).fillna("none"),
+        own_role=table["segment"].map(plan["role"]).fillna("none"),  # the segment's role, when a stand-in works it
         action=action,
     )
 
@@ -264,7 +265,7 @@ def decisions(
             out.append(
                 t(
                     "cover.d_redeploy_next",
-                    roles=", ".join(idle),
+                    roles=t.join(idle),
                     segment=t.label("segments", nxt["segment"]),
                     contacts=t.number(nxt["contacts_per_year"]),
                     channel=t.label("channel_phrase", nxt["channel"]),
@@ -273,11 +274,11 @@ def decisions(
                 )
             )
         elif idle:
-            out.append(t("cover.d_redeploy", roles=", ".join(idle)))
+            out.append(t("cover.d_redeploy", roles=t.join(idle)))
         if not hires and not idle and not heads:
             out.append(t("cover.d_team_ok"))
     else:
-        needed = ", ".join(
+        needed = t.join(
             t("cover.d_fte", role=t.inline("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
             for r in roles
             if r["needed_fte"] > 0.05
