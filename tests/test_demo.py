@@ -17,18 +17,23 @@ END = pd.Timestamp("2026-10-31")
 ROLES = {"head_of_sales", "key_account_manager", "farmer", "hunter"}
 
 
-def _read(paths) -> dict[str, pd.DataFrame]:
-    return {
+def _read(paths, language: str = "en") -> dict[str, pd.DataFrame]:
+    """The demo's files, their columns under the English (generated) names whatever the language."""
+    header = demo_module.HEADERS[language]
+    name = {v: k for k, v in header.items()}
+    col = lambda en: header.get(en, en)  # noqa: E731
+    frames = {
         "clients": pd.read_csv(
             paths["clients"],
-            dtype={"INN": str, "Manager": str},
+            dtype={col("INN"): str, col("Manager"): str},
             keep_default_na=False,
-            na_values={"Annual revenue": [""]},
+            na_values={col("Annual revenue"): [""]},
         ),
-        "lines": pd.read_csv(paths["transactions"], parse_dates=["Date"]),
+        "lines": pd.read_csv(paths["transactions"], parse_dates=[col("Date")]),
         "payments": pd.read_csv(paths["payments"], dtype=str, keep_default_na=False),
-        "team": pd.read_excel(paths["team"], sheet_name="Team"),
+        "team": pd.read_excel(paths["team"], sheet_name=demo_module.TEAM_SHEET[language]),
     }
+    return {k: f.rename(columns=name) for k, f in frames.items()}
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +231,7 @@ LABELS = ("Region", "Industry", "Channel", "Division", "CRM status")
 def demo_ru(tmp_path_factory):
     """The module's demo company (same size and seed), its labels in Russian."""
     paths = generate(tmp_path_factory.mktemp("demo_ru"), n_clients=600, seed=7, language="ru")
-    return paths, _read(paths)
+    return paths, _read(paths, "ru")
 
 
 def test_english_labels_unchanged_by_the_language_option(demo):
@@ -256,7 +261,9 @@ def test_same_seed_same_numbers_in_both_languages(demo, demo_ru):
     pd.testing.assert_frame_equal(
         en["lines"].drop(columns="Product line"), ru["lines"].drop(columns="Product line"), check_exact=True
     )
-    assert demo[0]["payments"].read_bytes() == demo_ru[0]["payments"].read_bytes()
+    # The payments file is the same byte for byte below its header row (the headers are in the language).
+    en_rows, ru_rows = (p["payments"].read_bytes().split(b"\n", 1) for p in (demo[0], demo_ru[0]))
+    assert en_rows[1] == ru_rows[1] and en_rows[0] != ru_rows[0]
     pd.testing.assert_frame_equal(
         en["team"][["Manager", "Role", "Capacity"]], ru["team"][["Manager", "Role", "Capacity"]]
     )
@@ -336,6 +343,7 @@ def test_demo_engagement_follows_the_language(tmp_path, capsys):
     target = demo_engagement(path, "ru")
     config = parse_config(yaml.safe_load(target.read_text(encoding="utf-8")))
     assert config.engagement.language == "ru" and config.engagement.company == DEMO_COMPANY["ru"]
+    assert config.data.transactions.columns["date"] == "Дата" and config.data.team.sheet == "Команда"
     names = [s.name for s in config.scenarios]
     assert len(names) == 3 and not any(re.search(LATIN, n.replace(" D", "")) for n in names)
     # No value of the demo's config names a label of the English data (a product line, a division ...).
@@ -347,6 +355,7 @@ def test_demo_engagement_follows_the_language(tmp_path, capsys):
     config = parse_config(yaml.safe_load(target.read_text(encoding="utf-8")))
     assert config.engagement.language == "en" and config.engagement.company == DEMO_COMPANY["en"]
     assert config.engagement.seed == 43
+    assert config.data.transactions.columns["date"] == "Date" and config.data.team.sheet == "Team"  # headers too
     assert DEMO_SCENARIOS["en"] in target.read_text(encoding="utf-8")
     assert "switched to en" in capsys.readouterr().out
     # An engagement that is not the demo's keeps its own company.
@@ -355,3 +364,21 @@ def test_demo_engagement_follows_the_language(tmp_path, capsys):
     (other / "engagement.yaml").write_text('engagement:\n  company: "Acme"\n  language: en\n', encoding="utf-8")
     demo_engagement(other, "ru")
     assert (other / "engagement.yaml").read_text(encoding="utf-8").endswith("language: en\n")
+
+
+def test_russian_demo_exports_have_russian_headers_and_the_config_maps_them(tmp_path):
+    from workbench.engagement import validate
+
+    path = tmp_path / "demo"
+    demo_engagement(path, "ru")
+    paths = generate(path / "data", n_clients=120, seed=7, language="ru")
+    headers = set(pd.read_csv(paths["clients"], nrows=1).columns) | set(
+        pd.read_csv(paths["transactions"], nrows=1).columns
+    )
+    assert not any(re.search(LATIN, h.replace("CRM", "")) for h in headers), headers
+    # The Russian demo's config maps exactly those headers: the intake reads every row of every file.
+    config, intake = validate(path)
+    assert config.data.team.sheet == "Команда"
+    summary = intake.summary().set_index("table")
+    assert (summary["rows_rejected"] == 0).all() and summary.loc["clients", "rows_accepted"] == 120
+    assert len(intake.tables["team"]) == len(pd.read_excel(paths["team"], sheet_name="Команда"))

@@ -187,13 +187,15 @@ def demo_engagement(path: Path, language: str) -> Path:
     if not target.exists():
         init_engagement(path, DEMO_COMPANY[language])
         text = _set_language(target.read_text(encoding="utf-8"), language) + DEMO_SCENARIOS[language]
-        target.write_text(text, encoding="utf-8")
+        target.write_text(_set_headers(text, language), encoding="utf-8")
         return target
     text = target.read_text(encoding="utf-8")
     switched = text
     for other in DEMO_COMPANY.keys() - {language}:
         switched = switched.replace(_company_line(other), _company_line(language))
         switched = switched.replace(DEMO_SCENARIOS[other], DEMO_SCENARIOS[language])
+    if switched != text:  # the demo's own config: its column mapping follows the data the demo writes
+        switched = _set_headers(switched, language)
     if switched != text:
         target.write_text(_set_language(switched, language), encoding="utf-8")
         print(f"{target}: the demo company, scenarios and engagement.language switched to {language}")
@@ -203,6 +205,34 @@ def demo_engagement(path: Path, language: str) -> Path:
 def _company_line(language: str) -> str:
     """The line ``init_engagement`` writes for the demo company."""
     return f"company: {json.dumps(DEMO_COMPANY[language], ensure_ascii=False)}"
+
+
+def _set_headers(text: str, language: str) -> str:
+    """The ``data:`` section's column names and team sheet set to the demo's headers in ``language``.
+
+    A mapped name of another language's demo (``client_id: Client ID``, ``client_id: Код клиента``)
+    becomes this language's; names the demo does not write are left as they are.
+    """
+    from .demo import HEADERS, TEAM_SHEET
+
+    english = {k: k for k in HEADERS["ru"]}
+    names = {lang: {en: HEADERS[lang].get(en, en) for en in english} for lang in HEADERS}
+    sheets = {TEAM_SHEET[lang]: TEAM_SHEET[language] for lang in TEAM_SHEET}
+    target = {names[lang][en]: names[language][en] for lang in names for en in english}
+    start = re.search(r"^data:\s*$", text, flags=re.MULTILINE)
+    if start is None:
+        return text
+    end = re.search(r"^\S", text[start.end() :], flags=re.MULTILINE)
+    stop = start.end() + end.start() if end else len(text)
+
+    def rename(m: re.Match) -> str:
+        key, value, rest = m.group(1), m.group(2).strip().strip('"'), m.group(3)
+        table = sheets if key.strip() == "sheet:" else target
+        return f"{key}{table.get(value, m.group(2).rstrip())}{rest}" if value in table else m.group(0)
+
+    line = r"^([ \t]+\w+:[ \t]+)([^#\n{}\[\]]+?)([ \t]*(?:#.*)?)$"
+    block = re.sub(line, rename, text[start.end() : stop], flags=re.MULTILINE)
+    return text[: start.end()] + block + text[stop:]
 
 
 def _set_language(text: str, language: str) -> str:

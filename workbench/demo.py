@@ -133,6 +133,37 @@ CRM_STATUS = {  # CRM status is typed by hand: stale, inconsistent, sometimes bl
 LANGUAGES = ("en", "ru")
 
 #: Russian labels of the English ones above, per output column (same order, same draws).
+#: The exports' column headers in Russian, as a Russian CRM or 1C export names them; the English ones are the
+#: generated ones. ``workbench demo --language ru`` maps them in engagement.yaml (``cli.demo_engagement``).
+HEADERS: dict[str, dict[str, str]] = {
+    "en": {},
+    "ru": {
+        "Client ID": "Код клиента",
+        "Company": "Контрагент",
+        "INN": "ИНН",
+        "Region": "Регион",
+        "Industry": "Отрасль",
+        "Employees": "Численность сотрудников",
+        "Annual revenue": "Годовая выручка",
+        "Channel": "Канал продаж",
+        "Division": "Подразделение",
+        "Manager": "Ответственный",
+        "CRM status": "Статус в CRM",
+        "Invoice": "Номер счёта",
+        "Date": "Дата",
+        "Product line": "Товарная группа",
+        "Amount": "Сумма",
+        "Cost": "Себестоимость",
+        "Due date": "Срок оплаты",
+        "Paid date": "Дата оплаты",
+        "Name": "ФИО",
+        "Role": "Роль",
+        "Capacity": "Ставка",
+    },
+}
+#: The team workbook's sheet, by language.
+TEAM_SHEET = {"en": "Team", "ru": "Команда"}
+
 RU_LABELS: dict[str, dict[str, str]] = {
     "Region": {
         "Moscow": "Москва",
@@ -306,7 +337,9 @@ def generate(
         divisions, CRM statuses, product lines and the team's names. The
         numbers, dates, IDs, statuses and owners are the same in every
         language; a Russian sole trader (ИП) has a 12-digit INN, the same
-        client's 10-digit one plus two control digits.
+        client's 10-digit one plus two control digits. The column headers and
+        the team's sheet are in the language too (:data:`HEADERS`,
+        :data:`TEAM_SHEET`), as a Russian CRM export writes them.
 
     Returns
     -------
@@ -341,8 +374,9 @@ def generate(
         payments=out / "payments.csv",
         team=out / "team.xlsx",
     )
-    c.loc[:, "Client ID":"CRM status"].to_csv(paths["clients"], index=False, lineterminator="\n")
-    lines[["Invoice", "Client ID", "Date", "Product line", "Amount", "Cost"]].to_csv(
+    header = HEADERS[language]
+    c.loc[:, "Client ID":"CRM status"].rename(columns=header).to_csv(paths["clients"], index=False, lineterminator="\n")
+    lines[["Invoice", "Client ID", "Date", "Product line", "Amount", "Cost"]].rename(columns=header).to_csv(
         paths["transactions"], index=False, float_format="%.2f", lineterminator="\n"
     )
     pay = pd.DataFrame(
@@ -353,9 +387,11 @@ def generate(
             "Amount": inv["total"],
         }
     )
-    pay.to_csv(paths["payments"], index=False, float_format="%.2f", lineterminator="\n")
+    pay.rename(columns=header).to_csv(paths["payments"], index=False, float_format="%.2f", lineterminator="\n")
     with pd.ExcelWriter(paths["team"], engine="openpyxl") as xl:
-        team.loc[:, "Manager":"Capacity"].to_excel(xl, sheet_name="Team", index=False)
+        team.loc[:, "Manager":"Capacity"].rename(columns=header).to_excel(
+            xl, sheet_name=TEAM_SHEET[language], index=False
+        )
     return paths
 
 

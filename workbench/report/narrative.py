@@ -1111,15 +1111,18 @@ class ClientReport:
         rules = self.load("allocation", "settings").get("calls") or {}
         defaults = {"holding_months": 6, "cold_call_gap_days": 30, "winback_half_life_months": 12, "at_risk_p_buy": 0.5}
         rules = {**defaults, **rules}
-        self.subheading("calls.title")
-        self.text(
-            "calls.intro",
-            gap=t.number(rules["cold_call_gap_days"]),
-            half_life=t.number(rules["winback_half_life_months"]),
-            holding=t.number(rules["holding_months"]),
-            p_buy=t.pct(rules["at_risk_p_buy"], 0),
+        intro = html.escape(
+            t(
+                "calls.intro",
+                gap=t.number(rules["cold_call_gap_days"]),
+                half_life=t.number(rules["winback_half_life_months"]),
+                holding=t.number(rules["holding_months"]),
+                p_buy=t.pct(rules["at_risk_p_buy"], 0),
+            )
         )
+        heading = f"<h3>{html.escape(t('calls.title'))}</h3><p>{intro}</p>"
         if lists.empty:
+            self.emit(heading)
             self.text("calls.none")
             return
         summary = (
@@ -1127,7 +1130,7 @@ class ClientReport:
             .agg(clients=("client_id", "size"), first=("due_date", "min"), last=("due_date", "max"))
             .reset_index()
         )
-        self.table(
+        table = self.table_html(
             summary,
             [
                 ("list", "calls.col_list", "label:call_list"),
@@ -1136,6 +1139,7 @@ class ClientReport:
                 ("last", "calls.col_last", "date"),
             ],
         )
+        self.emit(f'<div class="wb-keep">{heading}{table}</div>')  # the rules stay with the lists they make
         top = lists.loc[lists["list"] == "winback"].sort_values("value", ascending=False).head(5)
         if len(top):
             table = self.table_html(
