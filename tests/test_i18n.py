@@ -124,7 +124,9 @@ def test_messages_agree_where_the_old_text_did_not():
     assert base == (
         "Клиентская база: 2 054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
     )
-    text = RU("goal.concentration", n="81", clients="400", share="72 %", n80="152", share80="29 %")
+    text = RU("goal.concentration", n="81", clients="400", share="72 %", n80="152", share80="29 %").replace(
+        "\u00a0", " "
+    )
     assert "80 % выручки получено от 152 клиентов (29 % активных клиентов)" in text and "152 клиентов (29" in text
     assert "от 121 клиента" in RU("goal.concentration", n="1", clients="1", share="1", n80="121", share80="1")
     # A number the verb agrees with: "#" places it inside the phrase.

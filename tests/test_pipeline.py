@@ -194,3 +194,21 @@ def test_a_segment_the_idle_hours_take_back_is_not_also_called_automated(finishe
     artifacts.save(run_dir, "allocation", rules=rules)
     out = ClientReport(run_dir, "en", sink=lambda _: None)._rules_as_planned(plan)
     assert [r["rule"] for r in out] == ["idle_capacity"]
+
+
+def test_call_lists_start_when_the_plan_is_made_not_when_the_data_ends(finished_run, tmp_path):
+    import pandas as pd
+
+    from workbench import artifacts
+
+    lists = artifacts.load(finished_run, "allocation", "call_lists", optional=True)
+    if lists is None:
+        pytest.skip("this intake has no team, so no call lists")
+    period = artifacts.load(finished_run, "intake", "period")
+    today = pd.Timestamp.now().normalize()
+    first = pd.to_datetime(lists["due_date"]).min()
+    assert first == max(pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1), today)
+    run_dir = _copy(finished_run, tmp_path)
+    allocation.run_step(run_dir, calls={"start": "2031-01-06"})
+    moved = artifacts.load(run_dir, "allocation", "call_lists")
+    assert pd.to_datetime(moved["due_date"]).min() == pd.Timestamp("2031-01-06")

@@ -461,6 +461,11 @@ class CallListsConfig(_Strict):
         le=1,
         description="An active client below this backtested chance of buying again is on the retention list.",
     )
+    start: dt.date | None = Field(
+        None,
+        description="First day of the call lists. Default: the day the plan is made (the run's date), or the day "
+        "after the data ends when that is later, so that no first call is overdue when the report arrives.",
+    )
 
 
 class AllocationConfig(_Strict):

@@ -137,7 +137,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "dedicated_hunters": a.dedicated_hunters,
             "currency": c.engagement.currency,
             "economics": a.economics.model_dump(exclude_defaults=False),
-            "calls": a.calls.model_dump(),
+            "calls": a.calls.model_dump(mode="json"),  # a start date as text: papermill passes JSON
             "stop_segments": list(a.stop_segments),
             "hold_without_sale_months": a.hold_without_sale_months,
             "portfolio_max_industries": a.portfolio_max_industries,

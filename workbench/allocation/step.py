@@ -355,12 +355,15 @@ def run_step(
         artifacts.write_csv(call_plan, Path(run_dir) / "call_plan.csv")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
         tested = info is not None and info["backtested"]
+        call_rules = dict(calls or {})
+        first_day = call_rules.pop("start", None)  # the lists start when the plan is made, not when the data ends
+        calls_start = pd.Timestamp(first_day) if first_day else max(plan_start, pd.Timestamp.now().normalize())
         lists = call_lists(
             call_plan,
             criteria,
-            plan_start,
+            calls_start,
             p_buy=by_client.set_index("client_id")["p_buy"] if tested and by_client is not None else None,
-            **(calls or {}),
+            **call_rules,
         )
         artifacts.write_csv(lists, Path(run_dir) / "call_lists.csv")
         saved["call_lists"] = lists

@@ -125,6 +125,12 @@ def _missing(value) -> bool:
 MINUS = "\u2212"
 
 
+def _keep_together(text: str) -> str:
+    """No line break inside a number or before its per cent sign: "10 000", "15–20 %" stay whole."""
+    text = re.sub(r"(?<=\d) (?=%)", "\u00a0", text)
+    return re.sub(r"(?<=\d) (?=\d{3}\b)", "\u00a0", text)
+
+
 def _minus(text: str) -> str:
     """A formatted number with a real minus sign (Babel writes the hyphen-minus)."""
     return text.replace("-", MINUS)
@@ -175,7 +181,8 @@ class Translator:
             raise KeyError(
                 f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
             ) from None
-        return self._messages.vformat(text, (), values) if values else text
+        text = self._messages.vformat(text, (), values) if values else text
+        return _keep_together(text)
 
     def count(self, value, phrase: str, digits: int | None = None) -> str:
         """A number with its phrase in the form the number takes: "2 054 активных клиента", "1 client".

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ class ClientReport:
         self.firm, self.logo, self.brand_colour = firm, logo, brand_colour
         self._sink = sink
         # How each step was done (method text, supporting tables): written in the appendix, not in the chapters.
-        self._method: dict[str, list[str]] = {}
+        self._method: dict[str, list] = {}
 
     # ------------------------------------------------------------------ output
     def emit(self, item) -> None:
@@ -684,7 +685,7 @@ class ClientReport:
                 cols.append(("name", "priorities.col_name", "text"))
             cols += [
                 ("segment", "grouping.col_segment", "label:segments"),
-                ("share", "priorities.col_share", "pct"),
+                ("share", f"priorities.col_share_{meta['key_account_basis']}", "pct"),
                 ("flag_text", "priorities.col_flag", "text"),
             ]
             shown = flagged.assign(flag_text=[t.label("flags", f) if f else "–" for f in flagged["flag"].fillna("")])
@@ -694,13 +695,14 @@ class ClientReport:
             self.table(shown, cols)
         shares = self.load("priorities", "division_shares", optional=True)
         if shares is not None:
-            self.subheading("priorities.division_title")
-            self.text("priorities.division_intro")
-            divisions = [c for c in shares.columns if c != "segment"]
-            self.table(
-                shares,
-                [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
-            )
+            with self._kept():
+                self.subheading("priorities.division_title")
+                self.text("priorities.division_intro")
+                divisions = [c for c in shares.columns if c != "segment"]
+                self.table(
+                    shares,
+                    [("segment", "grouping.col_segment", "label:segments")] + [(d, f"={d}", "pct") for d in divisions],
+                )
         self.notes(meta.get("notes"))
         self.todo(self._todo_priorities(ranked, flagged))
 
@@ -751,9 +753,7 @@ class ClientReport:
         table = self.load("priorities", "forecast")
         order = {s: i for i, s in enumerate(self.load("priorities", "priorities")["segment"])}
         table = table.assign(_o=table["segment"].map(order)).sort_values("_o")
-        self.subheading("forecast.title", months=info["horizon_months"])
         model = t.label("forecast.model", info["chosen"])
-        self.text(f"forecast.reason.{info['reason']}", **self._forecast_values(info, model))
         with_margin = "margin" in table and table["margin"].notna().any()
         table = table.assign(
             revenue_text=[self._banded(v, b) for v, b in zip(table["revenue"], table["revenue_band"], strict=True)]
@@ -770,7 +770,10 @@ class ClientReport:
         if with_margin:
             cols.append(("margin_text", "forecast.col_margin", "text"))
         cols.append(("buyers", "forecast.col_buyers", "int"))
-        self.table(table, cols)
+        with self._kept():  # the heading, the model's sentence and the table on one page
+            self.subheading("forecast.title", months=info["horizon_months"])
+            self.text(f"forecast.reason.{info['reason']}", **self._forecast_values(info, model))
+            self.table(table, cols)
 
     def _banded(self, value, band) -> str:
         """A forecast with its band: 1.8 mn ± 0.3 mn (just the value where no backtest gives a band)."""
@@ -806,6 +809,7 @@ class ClientReport:
         profiles = self.load("priorities", "profiles", optional=True)
         profile = {} if profiles is None else {p["segment"]: p for p in profiles.to_dict("records")}
         cards = self.load("priorities", "priorities").set_index("segment")
+        assigned = summary.assigned_roles(self.run_dir)
         for row in table.itertuples():
             title = t("playbooks.card_title", segment=t.label("segments", row.segment), tier=row.tier)
             heading = f'<h3 class="wb-playbook">{html.escape(title)}</h3>'
@@ -825,18 +829,33 @@ class ClientReport:
                         else t(f"playbooks.no_contact_{row.action}")
                     )
                 elif f == "role":
-                    stands_in = v not in ("none", row.own_role) and row.own_role != "none"
-                    v = (
-                        t("playbooks.stand_in", worker=t.label("roles", v), role=t.inline("roles", row.own_role))
-                        if stands_in
-                        else t.label("roles", v)
-                    )
+                    v = self._who_works(str(row.segment), str(v), str(row.own_role), assigned)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
             body = self.table_html(
                 pd.DataFrame(values),
                 [("question", "playbooks.col_question", "text"), ("answer", "playbooks.col_answer", "text")],
             )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
+
+    def _who_works(self, segment: str, role: str, own_role: str, assigned: pd.DataFrame | None) -> str:
+        """A card's "who works them": the roles the clients are assigned to, with counts when several.
+
+        Without an assignment, the plan's role; a stand-in is said as one.
+        """
+        t = self.t
+        rows = None if assigned is None else assigned.loc[assigned["segment"] == segment]
+        if rows is not None and len(rows) > 1:
+            return _cell(
+                t.join(
+                    t("playbooks.workers_item", role=t.inline("roles", r), n=n)
+                    for r, n in zip(rows["role"].astype(str), rows["clients"].astype(int), strict=True)
+                )
+            )
+        if rows is not None and len(rows) == 1:
+            role = str(rows["role"].iloc[0])
+        if role not in ("none", own_role) and own_role != "none":
+            return t("playbooks.stand_in", worker=t.label("roles", role), role=t.inline("roles", own_role))
+        return t.label("roles", role)
 
     def _who(self, segment: str, profile: dict | None, card: pd.Series | None) -> list[str]:
         """Who a segment's clients are, against the whole base, and what they bring: a card's first lines."""
@@ -889,7 +908,8 @@ class ClientReport:
         lines = [] if top is None else [str(x) for x in top]  # a numpy array once read back from Parquet
         if lines:
             named = t.join(t("cards.line_item", line=line) for line in lines)  # «Крепёж»: a name, not a word
-            traits.append(t("cards.lines", lines=named, share=t.pct(profile["top_lines_share"], 0)))
+            first = t("cards.line_item", line=lines[0])
+            traits.append(t("cards.lines", lines=named, first=first, share=t.pct(profile["top_lines_share"], 0)))
         if traits:
             out.append(t("cards.who", traits="; ".join(traits)))
         return out
@@ -901,6 +921,10 @@ class ClientReport:
         settings = self.load("allocation", "settings")
         self.text("allocation.intro", hours=t.number(settings["selling_hours_per_fte"]))
         plan = self.load("allocation", "plan")
+        assigned = summary.assigned_roles(self.run_dir)
+        if assigned is not None:  # the role most of the segment's clients are assigned to: the call plan's
+            main = assigned.drop_duplicates("segment").set_index("segment")["role"]
+            plan = plan.assign(worked_by=plan["segment"].map(main).fillna(plan["worked_by"]))
         self.table(
             plan.assign(channel=plan["channel"].where(plan["action"] == "work", "none")),  # no channel unworked
             [
@@ -1073,9 +1097,6 @@ class ClientReport:
         table = self.load("scenarios", "comparison", optional=True)
         if table is None or table.empty:
             return
-        self.subheading("scenarios.title")
-        self.text("scenarios.intro", n=t.number(len(table) - 1))
-        money = t.money
         rows = [
             ("goal", lambda v: _cell(t(f"goal.name.{v}"))),
             ("first", lambda v: _cell(summary._names([{"segment": s} for s in v], t))),
@@ -1083,9 +1104,9 @@ class ClientReport:
             ("automated", t.number),
             ("stopped", t.number),
             ("hours", t.number),
-            ("value", money),
-            ("cost", money),
-            ("net", money),
+            ("value", t.money_round),  # a comparison of plans: rounded, with units
+            ("cost", t.money_round),
+            ("net", t.money_round),
             ("fte_needed", lambda v: t.number(v, 1)),
             ("fte_available", lambda v: t.number(v, 1)),
             ("fte_short", lambda v: t.number(v, 1)),
@@ -1097,10 +1118,14 @@ class ClientReport:
             {"metric": [t(f"scenarios.row_{key}") for key, _ in rows]}
             | {f"c{i}": [write(table.iloc[i][key]) for key, write in rows] for i in range(len(table))}
         )
-        self.table(
-            shown,
-            [("metric", "scenarios.col_metric", "text")] + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
-        )
+        with self._kept():  # the heading, its sentence and the table on one page
+            self.subheading("scenarios.title")
+            self.text("scenarios.intro", n=t.number(len(table) - 1))
+            self.table(
+                shown,
+                [("metric", "scenarios.col_metric", "text")]
+                + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
+            )
 
     def call_lists(self) -> None:
         """The ranked, dated call lists: how many per list, their rules, the top of the win-back list."""
@@ -1265,11 +1290,38 @@ class ClientReport:
         else:
             self.text("appendix.no_rejected")
         self.notes(self.load("intake", "notes", optional=True))
+        with self._into_method("criteria"):  # each exhibit under the step that made it
+            self.criteria_table()
+            self.backtest_exhibit()
+        with self._into_method("allocation"):
+            self.load_table()
         self.method_sections()
-        self.criteria_table()
-        self.load_table()
-        self.backtest_exhibit()
         self.text("appendix.provenance", date=t.date(self._run_date()))
+
+    @contextmanager
+    def _kept(self):
+        """Keep what the block emits (a heading, its text, its table) on one page: one unbreakable block."""
+        parts: list = []
+        sink = self._sink
+        self._sink = parts.append
+        try:
+            yield
+        finally:
+            self._sink = sink
+            if any(not isinstance(p, str) for p in parts):
+                raise TypeError("a chart cannot be kept in one block with text; emit it after the block")
+            if parts:
+                self.emit('<div class="wb-keep">' + "".join(parts) + "</div>")
+
+    @contextmanager
+    def _into_method(self, step: str):
+        """Send what the block emits to the appendix's account of ``step`` (see :meth:`method`)."""
+        sink = self._sink
+        self._sink = self._method.setdefault(step, []).append
+        try:
+            yield
+        finally:
+            self._sink = sink
 
     def method_sections(self) -> None:
         """How each step was done: the method text and supporting tables the chapters left for the appendix."""
@@ -1280,7 +1332,9 @@ class ClientReport:
             items = self._method.get(step)
             if items:
                 title = self.t("headlines.step", n=number, step=self.t(f"{step}.title"))
-                self.emit(f'<div class="wb-method"><h4>{html.escape(title)}</h4>{"".join(items)}</div>')
+                self.emit(f'<h4 class="wb-method">{html.escape(title)}</h4>')
+                for item in items:  # texts and tables, and the charts of the exhibits filed here
+                    self.emit(item)
 
     def _run_date(self) -> pd.Timestamp:
         """When the run was made (its manifest), for the appendix's provenance line."""
@@ -1297,23 +1351,25 @@ class ClientReport:
         metrics = self.load("criteria", "backtest", optional=True)
         if info is None:
             return
-        self.subheading("forecast.backtest_title")
         if metrics is None or metrics.empty:
+            self.subheading("forecast.backtest_title")
             self.text("forecast.no_backtest", **self._forecast_values(info, t.label("forecast.model", info["chosen"])))
             return
-        self.text("forecast.backtest_intro", months=info["horizon_months"], margin=t.pct(info["margin"], 0))
-        self.table(
-            metrics.assign(model=[_cell(t.label("forecast.model", m)) for m in metrics["model"]]),
-            [
-                ("model", "forecast.col_model", "text"),
-                ("top_share", "forecast.col_top_share", "pct"),
-                ("rank_correlation", "forecast.col_rank", "number2"),
-                ("total_ratio", "forecast.col_total", "number2"),
-                ("mae", "forecast.col_mae", "money"),
-                ("precision", "forecast.col_precision", "pct"),
-                ("recall", "forecast.col_recall", "pct"),
-            ],
-        )
+        with self._kept():
+            self.subheading("forecast.backtest_title")
+            self.text("forecast.backtest_intro", months=info["horizon_months"], margin=t.pct(info["margin"], 0))
+            self.table(
+                metrics.assign(model=[_cell(t.label("forecast.model", m)) for m in metrics["model"]]),
+                [
+                    ("model", "forecast.col_model", "text"),
+                    ("top_share", "forecast.col_top_share", "pct"),
+                    ("rank_correlation", "forecast.col_rank", "number2"),
+                    ("total_ratio", "forecast.col_total", "number2"),
+                    ("mae", "forecast.col_mae", "money"),
+                    ("precision", "forecast.col_precision", "pct"),
+                    ("recall", "forecast.col_recall", "pct"),
+                ],
+            )
         deciles = self.load("criteria", "backtest_deciles", optional=True)
         if deciles is not None and len(deciles):
             chosen = deciles.loc[deciles["candidate"] == info["chosen"]]

@@ -140,6 +140,23 @@ def build(run_dir: str | Path, t: Translator) -> dict:
     }
 
 
+def assigned_roles(run_dir: str | Path) -> pd.DataFrame | None:
+    """Who actually works each segment: the roles of the managers the clients are assigned to, with counts.
+
+    The call plan is what the managers receive, so the report names these roles (a segment planned for
+    one role may be handed to stand-ins of another). Returns ``segment, role, clients`` (most clients
+    first within a segment), or None without a team.
+    """
+    plan = artifacts.load(run_dir, "allocation", "call_plan", optional=True)
+    load = artifacts.load(run_dir, "allocation", "load", optional=True)
+    if plan is None or load is None:
+        return None
+    worked = plan.loc[(plan["action"] == "work") & plan["manager_id"].notna()]
+    roles = worked["manager_id"].map(dict(zip(load["manager_id"], load["role"], strict=True)))
+    counts = worked.assign(role=roles).groupby(["segment", "role"]).size().rename("clients").reset_index()
+    return counts.sort_values(["segment", "clients"], ascending=[True, False], ignore_index=True)
+
+
 def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
     """The playbook of each segment as the plan works it (the report's chapter 5 and ``plan.xlsx``).
 
