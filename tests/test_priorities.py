@@ -418,7 +418,9 @@ def test_segment_profiles_say_who_the_clients_are_against_the_base():
         }
     )
     segments = pd.DataFrame({"client_id": list("abcdef"), "segment": ["A", "A", "D", "D", "D", "potential"]})
-    out = segment_profiles(criteria, segments).set_index("segment")
+    out = segment_profiles(criteria, segments, min_clients=1).set_index("segment")
+    # By default two clients are no portrait: A is then described by its commonest value, like the base.
+    assert not segment_profiles(criteria, segments).set_index("segment").loc["A", "industry_distinct"]
     a, d = out.loc["A"], out.loc["D"]
     # A: both Mining (100 % against 2 of 5 known in the base), both large (2 of 5 known sizes).
     assert a["industry"] == "Mining" and a["industry_share"] == 1 and a["industry_base_share"] == pytest.approx(0.4)
@@ -453,7 +455,7 @@ def test_segment_profile_names_the_value_that_sets_it_apart_not_the_commonest():
         }
     )
     segments = pd.DataFrame({"client_id": criteria["client_id"], "segment": ["S"] * 10 + ["T"] * 10})
-    out = segment_profiles(criteria, segments).set_index("segment")
+    out = segment_profiles(criteria, segments, min_clients=1).set_index("segment")
     s, t = out.loc["S"], out.loc["T"]
     assert s["industry"] == "Energy" and s["industry_distinct"]
     assert s["industry_share"] == pytest.approx(0.4) and s["industry_base_share"] == pytest.approx(0.2)

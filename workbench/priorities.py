@@ -122,18 +122,22 @@ PROFILE_ATTRIBUTES = ("industry", "region", "size_band", "channel")
 #: A segment differs from the base in an attribute when one value's share in it is this much above its share in
 #: the base (0.05: five percentage points)...
 PROFILE_DISTINCT_POINTS = 0.05
-#: ...among the values that hold at least this share of the segment (a value of 3 % is no portrait).
+#: ...among the values that hold at least this share of the segment (a value of 3 % is no portrait)...
 PROFILE_MIN_SHARE = 0.10
+#: ...and at least this many of its clients (two clients in Sweden are no portrait either).
+PROFILE_MIN_CLIENTS = 5
 
 
-def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
+def segment_profiles(
+    criteria: pd.DataFrame, segments: pd.DataFrame, min_clients: int = PROFILE_MIN_CLIENTS
+) -> pd.DataFrame:
     """Who each segment's clients are, against the whole base: "who they are" on the segment's card.
 
     For each attribute of :data:`PROFILE_ATTRIBUTES` the data has, the value
     that sets the segment apart: the one whose share in the segment exceeds
     its share in the whole base the most, by at least
     :data:`PROFILE_DISTINCT_POINTS` (among values held by at least
-    :data:`PROFILE_MIN_SHARE` of the segment); where none does, the segment
+    :data:`PROFILE_MIN_SHARE` of the segment and ``min_clients`` clients); where none does, the segment
     is like the base in that attribute and its most common value is given,
     marked ``<attr>_distinct = False``. Then the median tenure in years; the
     range of yearly revenue per client (25th to 75th percentile, clients who
@@ -163,7 +167,7 @@ def segment_profiles(criteria: pd.DataFrame, segments: pd.DataFrame) -> pd.DataF
             base = base[base != "unknown"]
             shares = known.value_counts(normalize=True)
             lift = shares - base.value_counts(normalize=True).reindex(shares.index).fillna(0.0)
-            lift = lift[shares >= PROFILE_MIN_SHARE]
+            lift = lift[(shares >= PROFILE_MIN_SHARE) & (shares * len(known) >= min_clients)]
             distinct = bool(len(lift)) and float(lift.max()) >= PROFILE_DISTINCT_POINTS
             top = str(lift.idxmax() if distinct else shares.idxmax())
             row.update(

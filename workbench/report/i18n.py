@@ -292,7 +292,7 @@ class Translator:
         if _missing(value):
             return "–"
         if abs(value) < 1000:  # Babel's compact format has no unit below a thousand and keeps every decimal
-            return self.money(value, 0 if abs(value) >= 10 else 2)
+            return self.money(value, 2 if 0 < abs(value) < 10 else 0)
         text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
         return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # RUB 1.4bn, not RUB1.4bn
 

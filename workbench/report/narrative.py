@@ -732,8 +732,14 @@ class ClientReport:
         ]
         if len(flagged):
             names = flagged["name"].fillna(flagged["client_id"]) if "name" in flagged else flagged["client_id"]
+            calls = self.load("allocation", "call_plan", optional=True)
+            owner = {} if calls is None else dict(zip(calls["client_id"], calls["manager_name"], strict=True))
+            named = [  # each key account with the manager the plan gives it
+                t("todo.key_owner", name=str(n), owner=owner[c]) if isinstance(owner.get(c), str) else str(n)
+                for c, n in zip(flagged["client_id"], names, strict=True)
+            ]
             more = [t("common.and_more", n=len(flagged) - 5)] if len(flagged) > 5 else []
-            shown = t.join([str(n) for n in names.head(5)] + more)
+            shown = t.join(named[:5] + more)
             out.append(t("todo.priorities_key", n=len(flagged), names=shown))
         return out
 
@@ -971,8 +977,9 @@ class ClientReport:
         if settings.get("margin_assumed"):
             assumptions.insert(0, t("allocation.a_margin", pct=t.pct(settings["assumed_margin_pct"], 0)))
         forecast = self.load("criteria", "forecast_info", optional=True)
-        if forecast is not None:
-            assumptions.insert(0, t("allocation.a_forecast", model=t.label("forecast.model", forecast["chosen"])))
+        if forecast is not None:  # a tested winner, or last period's figures said as such
+            key = "allocation.a_forecast" if forecast.get("reason") == "beats_naive" else "allocation.a_forecast_naive"
+            assumptions.insert(0, t(key, model=t.label("forecast.model", forecast["chosen"])))
         self.bullets(assumptions)
         if len(over):
             self.text("allocation.break_even_intro", share=t.pct(settings["max_cost_share"], 0))

@@ -36,8 +36,12 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
         for group in ("segments", "segments_rule"):
             t.texts[f"{group}.A"] = t(f"segments_no_potential.{group}_A")
     check = info.get("growth_check") or {}
-    if check.get("confirmed") is False:  # the rule's C did not grow on last year's data: the label goes
+    untested = any(n.get("key") == "growth_untested" for n in info.get("notes") or [])
+    if check.get("confirmed") is False or untested:  # growth not borne out, or not testable: the label goes
         t.texts["segments.C"] = t("segments_growth_unconfirmed.C")
+    if info.get("profit_basis") == "revenue":  # without cost, E is returns above purchases, not a loss
+        t.texts["segments.E"] = t("segments_revenue_basis.segments_E")
+        t.texts["segments_rule.E"] = t("segments_revenue_basis.segments_rule_E")
     meta = artifacts.load(run_dir, "criteria", "meta", optional=True) or {}
     if meta.get("lost_history_short"):
         for key in ("status.lost", "segments.lost", "segments_short.lost", "segments_inline.lost"):
@@ -264,6 +268,7 @@ def decisions(
                     "cover.d_hire_head_split" if at is not None and sellers >= at else "cover.d_hire_head",
                     fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 0),
                     sellers=t.number(sellers),
+                    total=t.number(sum(x["needed_fte"] for x in roles if x["role"] != "head_of_sales"), 1),
                     max=settings["max_reports_per_head"],
                     departments=t.number(r["needed_fte"]),
                     at=at,
