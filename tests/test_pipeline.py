@@ -212,3 +212,25 @@ def test_call_lists_start_when_the_plan_is_made_not_when_the_data_ends(finished_
     allocation.run_step(run_dir, calls={"start": "2031-01-06"})
     moved = artifacts.load(run_dir, "allocation", "call_lists")
     assert pd.to_datetime(moved["due_date"]).min() == pd.Timestamp("2031-01-06")
+
+
+def test_portfolio_mix_is_not_claimed_when_the_data_has_no_size_or_industry(finished_run, tmp_path):
+    import html
+
+    import matplotlib.pyplot as plt
+
+    from workbench import artifacts
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(finished_run, tmp_path)
+    if artifacts.load(run_dir, "allocation", "portfolio_mix", optional=True) is None:
+        pytest.skip("this intake has no team, so no portfolios")
+    table = artifacts.load(run_dir, "criteria", "criteria")
+    artifacts.save(run_dir, "criteria", criteria=table.assign(size_band="unknown", industry=None))
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).allocation()
+    plt.close("all")
+    text = html.unescape(" ".join(o for o in out if isinstance(o, str)))
+    t = Translator("en")
+    assert t("allocation.mix_untested") in text
+    assert t("allocation.mix_none", max=t.number(3)) not in text

@@ -532,7 +532,8 @@ class ClientReport:
             self.method_text("grouping", "grouping.abcde_intro", basis=t.label("basis", info["profit_basis"]))
             if info.get("within"):
                 self.method_text("grouping", "grouping.within", column=t.label("columns", info["within"]))
-            self.method_text("grouping", "grouping.special")
+            if {"lost", "potential"} & set(info["segment_order"]):
+                self.method_text("grouping", "grouping.special")
             # One exhibit: each segment with the rule that makes it and how many clients it holds.
             shares = self.load("priorities", "priorities").set_index("segment")
             basis = "margin_share" if shares["margin_share"].notna().all() else "revenue_share"
@@ -659,40 +660,43 @@ class ClientReport:
             self.method_text("priorities", "priorities.sensitivity_none")
         self.figure(charts.segment_shares(ranked.sort_values("rank"), t))
         self.forecast_section()
-        self.subheading("priorities.key_title")
         flagged = self.load("priorities", "key_accounts")
-        th = meta["thresholds"]
-        self.text(
-            "priorities.key_rule",
-            key=t.pct(th[0], 0),
-            critical=t.pct(th[1], 0),
-            mono=t.pct(th[2], 0),
-            basis=t.label("basis", meta["key_account_basis"]),
-        )
-        kinds = flagged["kinds"].fillna("") if "kinds" in flagged else pd.Series("", index=flagged.index)
-        by_kind, by_money = kinds != "", flagged["flag"].fillna("") != ""
-        if not by_money.any():
-            self.text("priorities.key_none", key=t.pct(th[0], 0))
-        if by_kind.any():
+        with self._kept():  # the heading, the rule and the table of key accounts on one page
+            self.subheading("priorities.key_title")
+            th = meta["thresholds"]
             self.text(
-                "priorities.key_kinds_rule",
-                n=t.number(int(by_kind.sum())),
-                only=t.number(int((by_kind & ~by_money).sum())),
+                "priorities.key_rule",
+                key=t.pct(th[0], 0),
+                critical=t.pct(th[1], 0),
+                mono=t.pct(th[2], 0),
+                basis=t.label("basis", meta["key_account_basis"]),
             )
-        if len(flagged):
-            cols = [("client_id", "priorities.col_client", "text")]
-            if "name" in flagged:
-                cols.append(("name", "priorities.col_name", "text"))
-            cols += [
-                ("segment", "grouping.col_segment", "label:segments"),
-                ("share", f"priorities.col_share_{meta['key_account_basis']}", "pct"),
-                ("flag_text", "priorities.col_flag", "text"),
-            ]
-            shown = flagged.assign(flag_text=[t.label("flags", f) if f else "–" for f in flagged["flag"].fillna("")])
-            if by_kind.any():  # the consultant's kinds beside the money-based flags
-                shown["kinds_text"] = [self._kinds(v) for v in kinds]
-                cols.append(("kinds_text", "priorities.col_kinds", "text"))
-            self.table(shown, cols)
+            kinds = flagged["kinds"].fillna("") if "kinds" in flagged else pd.Series("", index=flagged.index)
+            by_kind, by_money = kinds != "", flagged["flag"].fillna("") != ""
+            if not by_money.any():
+                self.text("priorities.key_none", key=t.pct(th[0], 0))
+            if by_kind.any():
+                self.text(
+                    "priorities.key_kinds_rule",
+                    n=t.number(int(by_kind.sum())),
+                    only=t.number(int((by_kind & ~by_money).sum())),
+                )
+            if len(flagged):
+                cols = [("client_id", "priorities.col_client", "text")]
+                if "name" in flagged:
+                    cols.append(("name", "priorities.col_name", "text"))
+                cols += [
+                    ("segment", "grouping.col_segment", "label:segments"),
+                    ("share", f"priorities.col_share_{meta['key_account_basis']}", "pct"),
+                    ("flag_text", "priorities.col_flag", "text"),
+                ]
+                shown = flagged.assign(
+                    flag_text=[t.label("flags", f) if f else "–" for f in flagged["flag"].fillna("")]
+                )
+                if by_kind.any():  # the consultant's kinds beside the money-based flags
+                    shown["kinds_text"] = [self._kinds(v) for v in kinds]
+                    cols.append(("kinds_text", "priorities.col_kinds", "text"))
+                self.table(shown, cols)
         shares = self.load("priorities", "division_shares", optional=True)
         if shares is not None:
             with self._kept():
@@ -982,17 +986,18 @@ class ClientReport:
             assumptions.insert(0, t(key, model=t.label("forecast.model", forecast["chosen"])))
         self.bullets(assumptions)
         if len(over):
-            self.text("allocation.break_even_intro", share=t.pct(settings["max_cost_share"], 0))
-            self.table(
-                over,
-                [
-                    ("segment", "grouping.col_segment", "label:segments"),
-                    ("contacts_per_year", "allocation.col_playbook_contacts", "number"),
-                    ("cost", "allocation.col_cost", "money"),
-                    ("margin_base", "allocation.col_margin_base", "money"),
-                    ("cost_share", "allocation.col_cost_share", "pct"),
-                ],
-            )
+            with self._kept():  # the sentence ends on a colon: its table follows on the same page
+                self.text("allocation.break_even_intro", share=t.pct(settings["max_cost_share"], 0))
+                self.table(
+                    over,
+                    [
+                        ("segment", "grouping.col_segment", "label:segments"),
+                        ("contacts_per_year", "allocation.col_playbook_contacts", "number"),
+                        ("cost", "allocation.col_cost", "money"),
+                        ("margin_base", "allocation.col_margin_base", "money"),
+                        ("cost_share", "allocation.col_cost_share", "pct"),
+                    ],
+                )
         self.subheading("allocation.rules_title")
         rules = []
         for r in self._rules_as_planned(plan):
@@ -1055,7 +1060,12 @@ class ClientReport:
                 months = self.load("allocation", "settings").get("hold_without_sale_months")
                 self.text("allocation.taken_back", n=t.number(taken), months=t.number(months))
             mix = self.load("allocation", "portfolio_mix", optional=True)
-            if mix is not None:
+            table = self.load("criteria", "criteria")
+            sized = "size_band" in table and (table["size_band"].fillna("unknown") != "unknown").any()
+            industries = "industry" in table and table["industry"].notna().any()
+            if mix is not None and not (sized or industries):  # nothing to tell a mixed portfolio by
+                self.text("allocation.mix_untested")
+            elif mix is not None:
                 settings = self.load("allocation", "settings")
                 names = dict(zip(load["manager_id"], load["name"].fillna(""), strict=True))
                 flagged = [names.get(m) or str(m) for m in mix["manager_id"]]
