@@ -366,7 +366,7 @@ def test_forecast_backtest_is_in_the_appendix_and_summary_json(demo_runs):
         chosen, naive = forecast["metrics"][forecast["chosen"]], forecast["metrics"]["naive"]
         assert chosen["top_share"] > naive["top_share"] * (1 + forecast["margin"])
     html = demo_runs["en"].html.read_text(encoding="utf-8")
-    assert "How good the forecast is (backtest)" in html and "perfect foresight (the ceiling)" in html
+    assert "How good the forecast is (backtest)" in html and "Perfect foresight (the ceiling)" in html
     assert "Expected revenue ± band" in html
 
 

@@ -258,14 +258,12 @@ def pareto(curve: pd.DataFrame, t: Translator, figures: dict | None = None):
         ax.text(
             0.98,
             0.04,
-            t(
+            t(  # two lines, so that a long reading stays inside the plot in any language
                 "charts.pareto_hhi",
                 hhi=t.number(figures["hhi"]),
                 level=t(f"goal.hhi_level.{figures['hhi_level']}"),
-                equal=t.decimal(figures["equivalent_clients"], 1)
-                if figures["equivalent_clients"] < 10
-                else t.number(figures["equivalent_clients"]),
-            ),
+                equal=t.rounded_count(figures["equivalent_clients"]),
+            ).replace("; ", ";\n"),
             transform=ax.transAxes,
             ha="right",
             va="bottom",

@@ -277,6 +277,10 @@ class Translator:
         )
         return " ".join(parts)
 
+    def rounded_count(self, value) -> str:
+        """A count that may be fractional (equivalent clients): one decimal only while it is small (4,5; 92; 222)."""
+        return self.decimal(value, 1) if abs(value) < 10 else self.number(value)
+
     def money(self, value, digits: int = 0) -> str:
         """An amount with the currency sign, written for the locale."""
         if _missing(value):

@@ -22,11 +22,6 @@ from .. import goal as goal_diagnostics
 from . import charts, summary
 
 
-def _few(t, value: float) -> str:
-    """A count of equivalent clients: one decimal only while it is small (4.5, 92, 222)."""
-    return t.decimal(value, 1) if value < 10 else t.number(value)
-
-
 def _cell(text: str) -> str:
     """A label opening a table cell: its first letter capital ("Buy-till-you-die model", «Рост маржи…»)."""
     return text[:1].upper() + text[1:]
@@ -362,7 +357,7 @@ class ClientReport:
                 "goal.hhi",
                 hhi=t.number(conc["hhi"]),
                 level=t(f"goal.hhi_level.{conc['hhi_level']}"),
-                equal=_few(t, conc["equivalent_clients"]),
+                equal=t.rounded_count(conc["equivalent_clients"]),
                 moderate=t.number(goal_diagnostics.HHI_BOUNDS[0]),
                 high=t.number(goal_diagnostics.HHI_BOUNDS[1]),
             )
@@ -1257,6 +1252,7 @@ class ClientReport:
         """Data received, rows rejected and why, the criteria the data supports, and the run's provenance."""
         t = self.t
         self.emit(f'<h2 id="appendix" class="wb-step">{html.escape(t("appendix.title"))}</h2>')
+        self.text("appendix.provenance", date=t.date(self._run_date()))  # first: it never strands on a page
         summary = self.load("intake", "summary")
         self.table(
             summary,
@@ -1313,7 +1309,6 @@ class ClientReport:
         with self._into_method("allocation"):
             self.load_table()
         self.method_sections()
-        self.text("appendix.provenance", date=t.date(self._run_date()))
 
     @contextmanager
     def _kept(self):
@@ -1349,7 +1344,7 @@ class ClientReport:
             items = self._method.get(step)
             if items:
                 title = self.t("headlines.step", n=number, step=self.t(f"{step}.title"))
-                self.emit(f'<h4 class="wb-method">{html.escape(title)}</h4>')
+                self.emit(f'<h3 class="wb-method-step">{html.escape(title)}</h3>')
                 for item in items:  # texts and tables, and the charts of the exhibits filed here
                     self.emit(item)
 
