@@ -174,6 +174,11 @@ class ClientReport:
         """A catalogue text for the appendix's account of ``step`` (see :meth:`method`)."""
         self.method(step, f"<{tag}>{html.escape(self.t(key, **values))}</{tag}>")
 
+    def method_table(self, step: str, title: str, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
+        """A supporting table, titled, for the appendix's account of ``step`` (columns as :meth:`table`)."""
+        self.method_text(step, title, tag="h4")
+        self.method(step, self.table_html(df, columns))
+
     def todo(self, items: list[str]) -> None:
         """A chapter's last word: what to do about its finding (already translated texts)."""
         items = [i for i in items if i]
@@ -366,20 +371,18 @@ class ClientReport:
             lines = goal_diagnostics.top_lines(lines, other=t("goal.other_lines"))
             self.subheading("goal.lines_title")
             self.figure(charts.product_lines(lines, t))
-            self.method_text("goal", "goal.lines_title", tag="h4")
-            self.method(
+            self.method_table(
                 "goal",
-                self.table_html(
-                    lines,
-                    [
-                        ("product_line", "goal.col_line", "text"),
-                        ("revenue", "common.revenue", "money"),
-                        ("revenue_share", "common.revenue_share", "pct"),
-                        ("margin", "common.margin", "money"),
-                        ("margin_pct", "common.margin_pct", "pct"),
-                        ("clients", "common.clients", "int"),
-                    ],
-                ),
+                "goal.lines_title",
+                lines,
+                [
+                    ("product_line", "goal.col_line", "text"),
+                    ("revenue", "common.revenue", "money"),
+                    ("revenue_share", "common.revenue_share", "pct"),
+                    ("margin", "common.margin", "money"),
+                    ("margin_pct", "common.margin_pct", "pct"),
+                    ("clients", "common.clients", "int"),
+                ],
             )
         capacity = self.load("goal", "market_capacity", optional=True)
         if capacity is not None and capacity["clients"]:
@@ -444,19 +447,17 @@ class ClientReport:
         self.subheading("criteria.status_title")
         self.method_text("criteria", "criteria.status_rule")
         self.figure(charts.status(counts, t))  # the chart in the chapter, its exact figures in the appendix
-        self.method_text("criteria", "criteria.status_title", tag="h4")
-        self.method(
+        self.method_table(
             "criteria",
-            self.table_html(
-                counts,
-                [
-                    ("status", "criteria.col_status", "label:status"),
-                    ("clients", "common.clients", "int"),
-                    ("client_share", "common.client_share", "pct"),
-                    ("revenue", "common.revenue", "money"),
-                    ("revenue_total", "criteria.col_revenue_total", "money"),
-                ],
-            ),
+            "criteria.status_title",
+            counts,
+            [
+                ("status", "criteria.col_status", "label:status"),
+                ("clients", "common.clients", "int"),
+                ("client_share", "common.client_share", "pct"),
+                ("revenue", "common.revenue", "money"),
+                ("revenue_total", "criteria.col_revenue_total", "money"),
+            ],
         )
         table = self.load("criteria", "criteria")
         active = table.loc[table["status"] == "active"]
@@ -475,20 +476,18 @@ class ClientReport:
                     }
                 ]
             )
-            self.method_text("criteria", "criteria.profile_title", tag="h4")
-            self.method(
+            self.method_table(
                 "criteria",
-                self.table_html(
-                    profile,
-                    [
-                        ("tenure", "criteria.col_tenure", "number1"),
-                        ("recency", "criteria.col_recency", "int"),
-                        ("frequency", "criteria.col_frequency", "number1"),
-                        ("avg_invoice", "common.avg_invoice", "money"),
-                        ("margin_pct", "common.margin_pct", "pct"),
-                        ("on_time", "criteria.col_on_time", "pct"),
-                    ],
-                ),
+                "criteria.profile_title",
+                profile,
+                [
+                    ("tenure", "criteria.col_tenure", "number1"),
+                    ("recency", "criteria.col_recency", "int"),
+                    ("frequency", "criteria.col_frequency", "number1"),
+                    ("avg_invoice", "common.avg_invoice", "money"),
+                    ("margin_pct", "common.margin_pct", "pct"),
+                    ("on_time", "criteria.col_on_time", "pct"),
+                ],
             )
         self.notes(self.load("criteria", "notes"), step="criteria")
         self.todo(self._todo_criteria(sources, missing))
