@@ -153,7 +153,7 @@ def test_english_counts_are_one_or_other():
         en("rules.span_of_control", max=7, fte="1")
         == "A head of sales leads at most 7 people, so 1 head of sales is needed."
     )
-    assert en("cover.d_wave", named="1").startswith("First wave: 1 client has a named owner")
+    assert en("cover.d_wave", named="1").startswith("Owners: 1 client has a named owner")
 
 
 def test_a_run_that_renames_a_text_does_not_rename_it_for_the_next_report():
