@@ -234,3 +234,25 @@ def test_portfolio_mix_is_not_claimed_when_the_data_has_no_size_or_industry(fini
     t = Translator("en")
     assert t("allocation.mix_untested") in text
     assert t("allocation.mix_none", max=t.number(3)) not in text
+
+
+def test_call_list_rules_describe_only_the_lists_the_plan_made(finished_run, tmp_path):
+    import html
+
+    from workbench import artifacts
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(finished_run, tmp_path)
+    lists = artifacts.load(run_dir, "allocation", "call_lists", optional=True)
+    if lists is None or lists.empty:
+        pytest.skip("this intake has no team, so no call lists")
+    kept = lists.loc[lists["list"] != "winback"]  # a plan without lost clients to win back
+    artifacts.save(run_dir, "allocation", call_lists=kept)
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).call_lists()
+    text = html.unescape(" ".join(o for o in out if isinstance(o, str)))
+    t = Translator("en")
+    assert "for win-back" not in text
+    for name in kept["list"].unique():
+        start = t.texts[f"calls.intro_list.{name}"].split("{")[0].strip()
+        assert start in text, name

@@ -1147,20 +1147,19 @@ class ClientReport:
         rules = self.load("allocation", "settings").get("calls") or {}
         defaults = {"holding_months": 6, "cold_call_gap_days": 30, "winback_half_life_months": 12, "at_risk_p_buy": 0.5}
         rules = {**defaults, **rules}
-        intro = html.escape(
-            t(
-                "calls.intro",
-                gap=t.number(rules["cold_call_gap_days"]),
-                half_life=t.number(rules["winback_half_life_months"]),
-                holding=t.number(rules["holding_months"]),
-                p_buy=t.pct(rules["at_risk_p_buy"], 0),
-            )
-        )
-        heading = f"<h3>{html.escape(t('calls.title'))}</h3><p>{intro}</p>"
         if lists.empty:
-            self.emit(heading)
+            self.subheading("calls.title")
             self.text("calls.none")
             return
+        values = {
+            "half_life": t.number(rules["winback_half_life_months"]),
+            "holding": t.number(rules["holding_months"]),
+            "p_buy": t.pct(rules["at_risk_p_buy"], 0),
+        }
+        present = [name for name in ("winback", "activation", "retention", "holding") if (lists["list"] == name).any()]
+        described = "; ".join(t(f"calls.intro_list.{name}", **values) for name in present)  # only the lists made
+        intro = html.escape(t("calls.intro", lists=described, gap=t.number(rules["cold_call_gap_days"])))
+        heading = f"<h3>{html.escape(t('calls.title'))}</h3><p>{intro}</p>"
         summary = (
             lists.groupby("list", sort=False)
             .agg(clients=("client_id", "size"), first=("due_date", "min"), last=("due_date", "max"))
