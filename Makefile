@@ -9,7 +9,7 @@ REPORT_LANG ?= en
 INSTALLER ?= uv
 UV_VERSION ?= 0.13.9
 
-.PHONY: env demo test lint format bench lab lock clean
+.PHONY: env demo test lint format bench lab lock catalogues clean
 
 # The environment: a venv with exactly the versions of requirements.lock, and the package
 # installed editable (notebooks import it).
@@ -54,6 +54,11 @@ bench: env
 ## make lab: JupyterLab on the notebooks
 lab: env
 	$(BIN)/jupyter lab notebooks/
+
+## make catalogues: merge new or changed entries of the report's template (report.pot) into each translation
+## (pybabel update); a new entry arrives untranslated or fuzzy, and the report refuses to load until it is translated
+catalogues: env
+	$(BIN)/pybabel update -i workbench/report/locales/report.pot -d workbench/report/locales -D report --no-wrap
 
 ## make lock: re-resolve requirements.lock to the newest versions pyproject.toml allows
 lock: env

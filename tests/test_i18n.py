@@ -35,26 +35,96 @@ def test_every_plural_entry_has_the_forms_its_language_needs_and_is_used():
 
     assert plural_forms("ru") == ("one", "few", "many", "other") and plural_forms("en") == ("one", "other")
     code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "workbench").rglob("*.py"))
+    used: set[str] = set()
     for language in LANGUAGES:
         entries = plurals(language)
         for name, forms in entries.items():
             assert tuple(forms) == plural_forms(language), (language, name)
             assert all(f.strip() for f in forms.values()), (language, name)
-        used = set().union(*(_phrases(text) for text in catalogue(language).values()))
-        assert used <= set(entries), (language, used - set(entries))  # every count names a phrase there is
-        unused = {n for n in set(entries) - used if f'"{n}"' not in code}
-        assert not unused, (language, unused)
+        in_messages = set().union(*(_phrases(text) for text in catalogue(language).values()))
+        assert in_messages <= set(entries), (
+            language,
+            in_messages - set(entries),
+        )  # every count names a phrase there is
+        used |= in_messages
+    unused = {n for n in set(plurals("en")) - used if f'"{n}"' not in code}
+    assert not unused, unused  # the template carries no phrase that no language and no code uses
 
 
-def test_a_plural_entry_missing_a_form_fails_when_the_catalogue_loads(monkeypatch):
-    broken = {"plurals": {"clients": {"one": "клиент", "few": "клиента", "other": "клиента"}}}
-    monkeypatch.setattr(i18n, "_tree", lambda language: broken)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_catalogues_plural_forms_agree_with_cldr(language):
+    """gettext's ``Plural-Forms`` (integers) and the ``fraction:`` entries pick the form CLDR's rules give."""
+    t = Translator(language)
+
+    def placed(form: str, written: str) -> str:
+        return form.replace("#", written) if "#" in form else f"{written} {form}"
+
+    numbers = [*range(0, 250), 1001, 1011, 1331, 2054, 10_000, 1_000_021]
+    for name, forms in plurals(language).items():
+        for n in numbers:
+            written = t.number(n)
+            assert t.count(n, name) == placed(forms[t.plural_form(written)], written), (name, n)
+        for x in (0.5, 1.5, 5.2, 21.5):
+            assert t.plural_form(t.decimal(x)) == "other"
+            assert t.count(x, name) == placed(forms["other"], t.decimal(x)), (name, x)
+        assert t.count("5" + t.decimal(0.5)[1:-1] + "0", name) == placed(
+            forms["other"], "5" + t.decimal(0.5)[1:-1] + "0"
+        )
+
+
+@pytest.fixture
+def catalogue_copy(tmp_path, monkeypatch):
+    """A copy of the catalogues to break, loaded in place of the real ones (caches cleared around the test)."""
+    import shutil
+
+    from workbench.paths import LOCALES
+
+    shutil.copytree(LOCALES, tmp_path / "locales")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path / "locales")
+    caches = (i18n._po, i18n.translations, i18n.catalogue, i18n._phrases, i18n.plurals)
+    for cached in caches:
+        cached.cache_clear()
+    yield tmp_path / "locales" / "ru" / "LC_MESSAGES" / "report.po"
+    monkeypatch.undo()
+    for cached in caches:
+        cached.cache_clear()
+
+
+def _edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_an_untranslated_or_fuzzy_message_stops_the_russian_report(catalogue_copy):
+    _edit(
+        catalogue_copy,
+        'msgctxt "common.notes"\nmsgid "Notes on the data and the assumptions"\nmsgstr "Примечания к данным и допущениям"',
+        'msgctxt "common.notes"\nmsgid "Notes on the data and the assumptions"\nmsgstr ""',
+    )
+    _edit(catalogue_copy, 'msgctxt "common.revenue"\n', '#, fuzzy\nmsgctxt "common.revenue"\n')
     with pytest.raises(
-        ValueError, match="plural 'clients' .* has forms one, few, other; ru needs exactly one, few, many, other"
+        ValueError,
+        match=r"report\.po: 2 message\(s\) of the template untranslated or fuzzy: common\.notes, common\.revenue",
     ):
-        plurals.__wrapped__("ru")
+        Translator("ru")
+    assert Translator("en")("common.notes") == "Notes on the data and the assumptions"  # English reads the template
+
+
+def test_a_count_phrase_missing_a_form_is_not_there_to_count_with(catalogue_copy):
+    _edit(catalogue_copy, 'msgstr[2] "клиентов"\n', 'msgstr[2] ""\n')
+    t = Translator("ru")
+    with pytest.raises(KeyError, match="no plural 'clients' in the ru catalogue"):
+        t.count(5, "clients")
     with pytest.raises(KeyError, match="no plural 'nope' in the ru catalogue"):
-        Translator("ru").count(1, "nope")
+        t.count(1, "nope")
+
+
+def test_the_translation_holds_only_what_the_template_has():
+    """An entry the template dropped is marked obsolete by ``make catalogues``, not left live in the .po."""
+    template = {(m.id, m.context) for m in i18n._po("en") if m.id}
+    extra = [m.context for m in i18n._po("ru") if m.id and (m.id, m.context) not in template]
+    assert not extra, extra
 
 
 RU = Translator("ru")
@@ -258,7 +328,7 @@ def test_rendered_russian_report_has_no_numeral_disagreement_or_label_dodges(rus
     assert not re.search(r"(?:клиентов|руководителей|отделов продаж|отделов) — \d", text)
     assert not re.search(r"(?:руководителей|ставок): \d", text) and "Менеджеров, которые нужны плану:" not in text
     # Every count of clients takes a form its number allows in some case (nominative, genitive, instrumental).
-    forms = {c: {RU.plurals[p][c] for p in ("clients", "clients_gen", "clients_instr")} for c in plural_forms("ru")}
+    forms = {c: {plurals("ru")[p][c] for p in ("clients", "clients_gen", "clients_instr")} for c in plural_forms("ru")}
     for number, noun in re.findall(rf"({_NUMBER}) (клиент\w*)", text):
         category = RU.plural_form(number.replace(" ", "\u00a0"))
         assert noun in forms[category], (number, noun)

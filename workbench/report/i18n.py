@@ -1,17 +1,35 @@
-"""Report language: translation catalogues and locale formatting (Babel).
+"""Report language: gettext catalogues (Babel) and locale formatting.
 
-All text the client reads comes from ``workbench/report/locales/<language>.yaml``;
-numbers, money, percentages and dates are formatted for the locale.
+All text the client reads comes from the report's gettext catalogues in
+``workbench/report/locales/``: ``report.pot``, the template, holds the English
+(the source language), and ``<language>/LC_MESSAGES/report.po`` a
+translation. Edit them with any PO editor (Poedit, Weblate, a text editor);
+``make catalogues`` merges new template entries into the translations
+(``pybabel update``). A translation is compiled with Babel (``.mo``) when the
+report loads and read through Python's :mod:`gettext`; a message missing or
+marked fuzzy in a translation stops the run with its key, so a Russian report
+never falls back to English text.
 
-Counts agree with their nouns through CLDR plural rules, as gettext's
-``Plural-Forms`` and Project Fluent select them (Babel's
-``Locale.plural_form``). A catalogue's ``plurals:`` section holds phrases, one
-form per plural category of the language: English ``one``, ``other``; Russian
-``one`` (1, 21, 1 331), ``few`` (2–4, 22, 2 054), ``many`` (0, 5–20, 11, 111)
-and ``other`` (fractions: 0,5 and 5,2 take the genitive singular)::
+Each message's context (``msgctxt``) is its key in the code:
+``t("cover.title", company=...)`` is ``pgettext("cover.title", "<English>")``
+with its ``{placeholders}`` filled in; numbers, money, percentages and dates
+are formatted for the locale (Babel).
 
-    plurals:
-      active_clients: {one: активный клиент, few: активных клиента, many: активных клиентов, other: активного клиента}
+Counts agree with their nouns through gettext's plural forms. A count phrase
+is a ``ngettext`` entry with context ``plural:<name>``, and the catalogue's
+``Plural-Forms`` picks the form: English ``client``/``clients``; Russian three
+forms, ``1 331 клиент``, ``2 054 клиента``, ``5 клиентов``. A number written
+with decimals takes the phrase's entry ``fraction:<name>`` (Russian's genitive
+singular: «5,2 ставки», «0,5 клиента»; English the plural), since
+``Plural-Forms`` speaks only of integers. A test checks that the catalogue's
+``Plural-Forms`` agrees with CLDR's rules (Babel) for every integer it tries::
+
+    msgctxt "plural:active_clients"
+    msgid "active client"
+    msgid_plural "active clients"
+    msgstr[0] "активный клиент"
+    msgstr[1] "активных клиента"
+    msgstr[2] "активных клиентов"
 
 A phrase is a phrase, not a noun: after 2–4 a Russian adjective takes the
 genitive plural ("2 активных клиента"), and a case governed by the sentence
@@ -25,23 +43,30 @@ like "5,2 ставки"). The number goes before the phrase, or where a form put
 preposition can agree as well. In code, :meth:`Translator.count` does the
 same: ``t.count(2054, "active_clients")`` is "2 054 активных клиента".
 
-Each language picks the phrases its grammar needs, so the entries of
-``plurals:`` need not match between languages; a message's placeholders do,
-and a placeholder that is a count in one language is a count in every
-language (``tests/test_i18n.py``).
+Each language picks the phrases its grammar needs, so a Russian message may
+count with a phrase English never uses (its template entry is marked "Russian
+only"); a message's placeholders match between languages, and a placeholder
+that is a count in one language is a count in every language
+(``tests/test_i18n.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gettext
+import io
 import re
 import string
+from decimal import Decimal
 from functools import cache
 from numbers import Integral
+from pathlib import Path
 
-import yaml
 from babel import Locale
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.numbers import (
     NumberFormatError,
     format_compact_currency,
@@ -54,24 +79,93 @@ from babel.numbers import (
 from ..paths import LOCALES
 
 LANGUAGES = ("en", "ru")
+SOURCE_LANGUAGE = "en"
 _LOCALE = {"en": "en_GB", "ru": "ru_RU"}
-#: The catalogue section of count phrases (see the module docstring).
-PLURALS = "plurals"
+DOMAIN = "report"
+#: Context prefixes of a count phrase's two entries (see the module docstring).
+PLURAL, FRACTION = "plural:", "fraction:"
 _CATEGORIES = ("zero", "one", "two", "few", "many", "other")  # CLDR's order
 
 
-@cache
-def _tree(language: str) -> dict:
+def catalogue_path(language: str) -> Path:
+    """The catalogue file of a language: the template for English, else ``<language>/LC_MESSAGES/report.po``."""
     if language not in LANGUAGES:
         raise ValueError(f"language '{language}' not supported; expected one of {', '.join(LANGUAGES)}")
-    with open(LOCALES / f"{language}.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    if language == SOURCE_LANGUAGE:
+        return LOCALES / f"{DOMAIN}.pot"
+    return LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def _po(language: str) -> Catalog:
+    path = catalogue_path(language)
+    with open(path, "rb") as fh:
+        return read_po(fh, locale=None if language == SOURCE_LANGUAGE else language, domain=DOMAIN)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The language's :mod:`gettext` translations: its ``.po`` compiled with Babel; English reads the template.
+
+    Raises
+    ------
+    ValueError
+        The translation lacks a message of the template, or has one marked fuzzy (named by key).
+    """
+    if language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()  # the source language: a message is its msgid
+    po, template = _po(language), _po(SOURCE_LANGUAGE)
+    missing = [
+        str(m.context)
+        for m in template
+        if m.id and not (m.context or "").startswith((PLURAL, FRACTION)) and not _translated(po, m)
+    ]
+    if missing:
+        raise ValueError(
+            f"{catalogue_path(language)}: {len(missing)} message(s) of the template untranslated or fuzzy: "
+            f"{', '.join(missing[:10])}{' …' if len(missing) > 10 else ''} (run `make catalogues`, then translate)"
+        )
+    compiled = io.BytesIO()
+    write_mo(compiled, po)  # fuzzy entries are left out: checked above
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _translated(po: Catalog, message) -> bool:
+    """The translation holds the template's message, not fuzzy, with every form filled in."""
+    found = po.get(message.id, context=message.context)
+    if found is None or found.fuzzy:
+        return False
+    strings = found.string if isinstance(found.string, (tuple, list)) else (found.string,)
+    return all(s for s in strings)
 
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The flat ``key -> text`` catalogue of a language (its messages; the count phrases are :func:`plurals`)."""
-    return _flatten({k: v for k, v in _tree(language).items() if k != PLURALS})
+    """The ``key -> text`` messages of a language, in the template's order (count phrases: :func:`plurals`)."""
+    tr = translations(language)
+    return {
+        m.context: tr.pgettext(m.context, str(m.id))
+        for m in _po(SOURCE_LANGUAGE)
+        if isinstance(m.id, str) and m.id and m.context and not m.context.startswith((PLURAL, FRACTION))
+    }
+
+
+@cache
+def _phrases(language: str) -> dict[str, tuple[str, str]]:
+    """The count phrases a language translates: ``name -> (msgid, msgid_plural)`` of the template."""
+    template, po = _po(SOURCE_LANGUAGE), _po(language)
+    out = {}
+    for m in template:
+        if not (m.context and m.context.startswith(PLURAL)) or isinstance(m.id, str):
+            continue
+        name = m.context[len(PLURAL) :]
+        fraction = template.get(m.id[1], context=FRACTION + name)
+        if fraction is None:
+            raise ValueError(f"{catalogue_path(SOURCE_LANGUAGE)}: count phrase '{name}' has no '{FRACTION}{name}'")
+        if language == SOURCE_LANGUAGE or (_translated(po, m) and _translated(po, fraction)):
+            out[name] = (m.id[0], m.id[1])
+    return out
 
 
 def plural_forms(language: str) -> tuple[str, ...]:
@@ -82,35 +176,20 @@ def plural_forms(language: str) -> tuple[str, ...]:
 
 @cache
 def plurals(language: str) -> dict[str, dict[str, str]]:
-    """The count phrases of a language: ``name -> {category: form}``, every category the language has.
+    """The count phrases of a language by CLDR category: ``name -> {category: form}``.
 
-    Raises
-    ------
-    ValueError
-        An entry lacks a form the language needs or has one it does not.
+    The integer categories are the forms ``Plural-Forms`` picks for a number
+    of that category (English 1 and 2, Russian 1, 2 and 5); ``other`` in
+    Russian (fractions) is the ``fraction:`` entry.
     """
-    need = plural_forms(language)
-    out: dict[str, dict[str, str]] = {}
-    for name, forms in (_tree(language).get(PLURALS) or {}).items():
-        have = tuple(forms) if isinstance(forms, dict) else ()
-        if set(have) != set(need):
-            raise ValueError(
-                f"plural '{name}' in {LOCALES / (language + '.yaml')} has forms {', '.join(have) or 'none'}; "
-                f"{language} needs exactly {', '.join(need)}"
-            )
-        out[name] = {c: str(forms[c]) for c in need}
+    t = Translator(language)
+    sample = {"one": 1, "few": 2, "many": 5}
+    out = {}
+    for name in _phrases(language):
+        forms = {c: t._form(name, Decimal(sample.get(c, 2))) for c in plural_forms(language) if c != "other"}
+        forms["other"] = t._form(name, Decimal("1.5")) if "other" not in forms else forms["other"]
+        out[name] = forms
     return out
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = str(value)
-    return flat
 
 
 def _missing(value) -> bool:
@@ -169,7 +248,8 @@ class Translator:
         self.locale = _LOCALE[language]
         self.currency = currency
         self.texts = dict(catalogue(language))  # a run may replace texts (summary.run_translator): a copy
-        self.plurals = plurals(language)
+        self._gettext = translations(language)
+        self._phrase_ids = _phrases(language)
         self._plural_form = Locale.parse(self.locale).plural_form
         self._messages = _Messages(self)
 
@@ -179,7 +259,7 @@ class Translator:
             text = self.texts[key]
         except KeyError:
             raise KeyError(
-                f"no text '{key}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
+                f"no text '{key}' in the {self.language} catalogue ({catalogue_path(self.language)})"
             ) from None
         text = self._messages.vformat(text, (), values) if values else text
         return _keep_together(text)
@@ -197,11 +277,9 @@ class Translator:
             An entry of the catalogue's ``plurals:`` section. The number goes
             before the form, or in place of ``#`` where the form has one.
         """
-        try:
-            forms = self.plurals[phrase]
-        except KeyError:
+        if phrase not in self._phrase_ids:
             raise KeyError(
-                f"no plural '{phrase}' in the {self.language} catalogue ({LOCALES / (self.language + '.yaml')})"
+                f"no plural '{phrase}' in the {self.language} catalogue ({catalogue_path(self.language)})"
             ) from None
         if isinstance(value, str):
             written = value
@@ -213,18 +291,37 @@ class Translator:
             written = self.number(value)
         else:
             written = self.decimal(value)
-        form = forms[self.plural_form(written)]
+        form = self._form(phrase, self._parse(written))
         return form.replace("#", written) if "#" in form else f"{written} {form}"
+
+    def _parse(self, written: str) -> Decimal | None:
+        """A number as written for the locale ("2 054", "5,0"), or ``None`` for a dash or other non-number."""
+        try:
+            return parse_decimal(written.replace(MINUS, "-"), locale=self.locale, strict=True)
+        except NumberFormatError:
+            return None
+
+    def _form(self, phrase: str, number: Decimal | None) -> str:
+        """The phrase's form for a number: ``npgettext`` for an integer, the ``fraction:`` entry for decimals.
+
+        A number written with decimals ("5,0", "5,2") has its own entry, as CLDR
+        gives it its own category; a dash reads like none ("– клиентов").
+        """
+        one, other = self._phrase_ids[phrase]
+        if number is not None and int(number.as_tuple().exponent) < 0:
+            return self._gettext.pgettext(FRACTION + phrase, other)
+        n = int(abs(number)) if number is not None else 0
+        return self._gettext.npgettext(PLURAL + phrase, one, other, n)
 
     def plural_form(self, written: str) -> str:
         """The CLDR category of a number as written for the locale ("2,0" is ``other`` in Russian, "2" ``few``).
 
-        A dash or other non-number takes ``many`` where the language has it
-        (Russian "– клиентов"), else ``other``.
+        The reference the catalogue's ``Plural-Forms`` is checked against
+        (``tests/test_i18n.py``). A dash or other non-number takes ``many``
+        where the language has it (Russian "– клиентов"), else ``other``.
         """
-        try:
-            number = parse_decimal(written.replace(MINUS, "-"), locale=self.locale, strict=True)
-        except NumberFormatError:
+        number = self._parse(written)
+        if number is None:
             return "many" if "many" in self._plural_form.tags else "other"
         return self._plural_form(abs(number))
 

@@ -1134,7 +1134,7 @@ class ClientReport:
             self.text("scenarios.intro", n=t.number(len(table) - 1))
             self.table(
                 shown,
-                [("metric", "scenarios.col_metric", "text")]
+                [("metric", "=", "text")]  # the rows name themselves: no header
                 + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
             )
 
