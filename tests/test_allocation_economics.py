@@ -1,10 +1,17 @@
 """Step 6 — the economics of the plan: break-even, the optimiser, stand-ins, the value of one more FTE."""
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.allocation import Assumptions, apply_solution, break_even, marginal_fte_value, optimise, options
+from workbench.allocation import (
+    Assumptions,
+    apply_solution,
+    best_hires,
+    break_even,
+    marginal_fte_value,
+    optimise,
+    options,
+)
 
 COST = {"key_account_manager": 100.0, "farmer": 50.0, "hunter": 50.0, "closer": 50.0, "head_of_sales": 150.0}
 
@@ -67,9 +74,37 @@ def test_optimiser_splits_scarce_hours_as_worked_out_by_hand():
     tight = optimise(opts, {"farmer": 50.0}, a)
     assert tight.objective == pytest.approx(14_000)
     assert dict(zip(tight.choice["segment"], tight.choice["contacts_per_year"], strict=True)) == {"A": 2, "B": 2}
-    # One more farmer (1,000 h) lifts the tight plan to 20,000: worth 6,000 a year.
-    gains = marginal_fte_value(opts, {"farmer": 50.0}, a)
-    assert gains["farmer"] == pytest.approx(6_000)
+    # The team's own hours are paid for: a worked hour adds only its variable part (20 %: 10 an hour).
+    #   A4 = 15,000 - 400 = 14,600   A2 = 10,000 - 200 = 9,800   B4 = 9,000 - 400 = 8,600   B2 = 6,000 - 200 = 5,800
+    # With 50 h: A2 + B2 = 15,600 (A4 alone 14,600). With 90 h: A4 + B4 = 23,200.
+    paid = optimise(opts, {"farmer": 50.0}, a, paid=True)
+    assert paid.objective == pytest.approx(15_600)
+    assert paid.choice["cost"].sum() == pytest.approx(2_000)  # the report still sees the full cost
+    # A hire is not paid for yet: one more farmer of 40 h lifts the paid plan by 7,600 and costs the
+    # rest of its hours, 80 % x 40 h x 50 = 1,600: worth 6,000 a year.
+    hire = Assumptions(cost_per_hour=COST, frequency_options=(0, 2, 4), remote_hours=1.0, selling_hours_per_fte=40)
+    assert marginal_fte_value(opts, {"farmer": 50.0}, hire)["farmer"] == pytest.approx(6_000)
+    # A full farmer (1,000 h) for those 40 h of work would not earn its pay.
+    assert marginal_fte_value(opts, {"farmer": 50.0}, a)["farmer"] == pytest.approx(7_600 - 40_000)
+
+
+def test_a_paid_teams_idle_hours_give_a_worked_segment_its_playbook_frequency_where_full_cost_would_not():
+    # One segment, 10 clients x 1 h, margin 40,000, playbook 12 a year, farmers with 1,000 h (idle otherwise).
+    # Value .2 x 40,000 x (1 - .5 ** (f / 2)): 4,000 at 2, 6,000 at 4, 7,000 at 6, 7,875 at 12 (20, 40, 60, 120 h).
+    # Full cost (50 an hour): nets 3,000, 4,000, 4,000, 1,875: 4 (the fewer hours of a tie).
+    # Paid (10 an hour): nets 3,800, 5,600, 6,400, 6,675: 12, which also passes the break-even at full cost
+    # (6,000 of 40,000 = 15 % <= 50 %).
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 2, 4, 6, 12), remote_hours=1.0)
+    plan = _plan([("A", 1, 10, 0, "work", "farmer", 12, 1.0)])
+    opts = options(plan, pd.Series({"A": 40_000.0}), a)
+    full = optimise(opts, {"farmer": 1000.0}, a)
+    paid = optimise(opts, {"farmer": 1000.0}, a, paid=True)
+    assert full.choice["contacts_per_year"].tolist() == [4.0]
+    assert paid.choice["contacts_per_year"].tolist() == [12.0]
+    assert paid.objective == pytest.approx(7_875 - 1_200)
+    # The break-even still holds at the full cost: at a margin of 10,000, 12 a year (60 %) is not offered.
+    poor = optimise(options(plan, pd.Series({"A": 10_000.0}), a), {"farmer": 1000.0}, a, paid=True)
+    assert poor.choice["contacts_per_year"].max() < 12
 
 
 def test_idle_key_account_managers_stand_in_for_missing_farmers_before_anyone_waits():
@@ -95,15 +130,28 @@ def test_a_team_larger_than_the_work_leaves_nobody_waiting_and_states_the_surplu
     final = apply_solution(plan, solution, 1000)
     need = fte_by_role(final)
     team = pd.DataFrame({"manager_id": ["F1", "F2", "F3"], "role": ["farmer"] * 3, "capacity": [1.0, 1.0, 1.0]})
-    position = team_position(need, solution.hours_by_role, marginal_fte_value(opts, capacity, a), team, 1000).set_index(
-        "role"
-    )
+    hires = best_hires(opts, capacity, a, {"farmer": 1, "hunter": 1})
+    position = team_position(need, solution.hours_by_role, hires, team, 1000).set_index("role")
     assert final.loc[0, "action"] == "work" and final.loc[0, "contacts_per_year"] == 4  # everyone worked
     assert position.loc["farmer", "fte_used"] == pytest.approx(0.04)
     assert position.loc["farmer", "fte_idle"] == pytest.approx(2.96)
     assert position.loc["farmer", "recommendation"] == "redeploy"  # a surplus is stated, never "hire"
     assert position.loc["hunter", "recommendation"] == "none"
-    assert not np.isnan(position.loc["farmer", "marginal_value"]) and position.loc["farmer", "marginal_value"] == 0
+    # Another farmer would add no work, only its pay beyond the variable part: 80 % x 1,000 h x 50.
+    assert position.loc["farmer", "hire_fte"] == 1 and position.loc["farmer", "hire_value"] == pytest.approx(-40_000)
+
+
+def test_hires_are_judged_as_a_block_because_a_segment_moves_a_whole_step():
+    # B: 10 clients x 1 h, margin 1,000,000, options 0, 4, 12; the farmer has 40 h: B at 4.
+    # A hire has 40 h. One is not enough for 12 (120 h): it adds nothing and costs 80 % x 40 x 50 = 1,600.
+    # Two lift B to 12: value 200,000 x (.984375 - .75) = 46,875, minus 80 h x 10 variable, minus 3,200 of pay.
+    # Three do the same work for 1,600 more pay.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 4, 12), remote_hours=1.0, selling_hours_per_fte=40)
+    plan = _plan([("B", 1, 10, 0, "work", "farmer", 12, 1.0)])
+    opts = options(plan, pd.Series({"B": 1_000_000.0}), a)
+    assert marginal_fte_value(opts, {"farmer": 40.0}, a)["farmer"] == pytest.approx(-1_600)
+    best = best_hires(opts, {"farmer": 40.0}, a, {"farmer": 3})
+    assert best["farmer"][0] == 2 and best["farmer"][1] == pytest.approx(46_875 - 800 - 3_200)
 
 
 def test_a_cheaper_channel_comes_before_automation():
@@ -195,16 +243,27 @@ def test_idle_hours_work_an_automated_segment_where_contact_pays():
 def test_idle_hours_leave_a_segment_automated_when_contact_does_not_pay_and_name_the_next_use():
     from workbench.allocation.step import next_best_use
 
-    # D's margin 50,000: 1 contact brings 2,929 for 5,000 of time, 2 bring 5,000 for 10,000: nothing pays.
-    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(500.0)
+    # D's margin 15,000. The farmer's idle hours are paid for, so a contact costs only its variable part
+    # (20 % of 50 an hour): 1 contact brings 879 for 1,000, 2 bring 1,500 for 2,000, 4 bring 2,250 for 4,000:
+    # nothing pays even so (and 4 would fail the break-even at full cost: 20,000 of 15,000).
+    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(150.0)
     up, solution, rule, extra = use_idle_hours(plan, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
     assert rule is None and up["action"].tolist() == ["work", "automate"]
     best = next_best_use(pd.concat([opts, extra], ignore_index=True), solution.choice)
-    # A is at its playbook's maximum; the biggest step up is D at four contacts: +7,500 for 20,000
-    # (one contact would add 2,929 for 5,000, two 5,000 for 10,000).
+    # A is at its playbook's maximum; the biggest step up is D at four contacts: +2,250 for 20,000 at full cost.
     assert best["segment"] == "D" and best["contacts_per_year"] == 4
-    assert best["extra_value"] == pytest.approx(50_000 * 0.2 * 0.75)
+    assert best["extra_value"] == pytest.approx(15_000 * 0.2 * 0.75)
     assert best["extra_cost"] == pytest.approx(20_000) and best["extra_hours"] == pytest.approx(400)
+
+
+def test_paid_idle_hours_take_up_an_automated_segment_that_full_cost_would_leave():
+    # D's margin 50,000: 1 contact brings 2,929 for 5,000 at full cost (it would not pay a hire) but for
+    # 1,000 of variable cost on hours already paid: the idle farmer works it; 2 bring 5,000 for 2,000,
+    # 4 bring 7,500 for 4,000 (40 % of the margin at full cost: affordable). 4 nets most: 3,500.
+    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(500.0)
+    up, solution, rule, _ = use_idle_hours(plan, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
+    assert rule == {"rule": "idle_capacity", "segments": ["D"], "clients": 100, "hours": 400.0}
+    assert apply_solution(up, solution, 1000).set_index("segment").loc["D", "contacts_per_year"] == 4
 
 
 def test_a_segment_is_shared_between_its_role_and_an_idle_stand_in():

@@ -423,6 +423,15 @@ class EconomicsConfig(_Strict):
     conversion_rate: float = Field(0.05, ge=0, le=1, description="Share of never-bought clients that hunting converts.")
     new_client_years: float = Field(3.0, gt=0, description="Years a won (or won-back) client keeps buying.")
     stand_in_efficiency: float = Field(0.8, gt=0, le=1, description="Output of a seller standing in for another role.")
+    variable_cost_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description=(
+            "Share of a selling hour's cost spent only when the hour is worked (travel, calls): what an hour "
+            "the current team has paid for adds when worked. A hire costs its full hours."
+        ),
+    )
     remote_hours: float = Field(
         0.25, gt=0, description="Hours of a remote contact (a call or message), the cheaper channel."
     )

@@ -9,7 +9,7 @@ frequency that pays, within the team's hours (HiGHS), with stand-ins;
 """
 
 from .assignment import assign_clients, assignment_quality
-from .economics import Assumptions, break_even, marginal_fte_value, optimise, options, segment_base
+from .economics import Assumptions, best_hires, break_even, marginal_fte_value, optimise, options, segment_base
 from .step import apply_solution, run_step, team_position
 from .workload import (
     SELLER_ROLES,
@@ -31,6 +31,7 @@ __all__ = [
     "compare_with_team",
     "fte_by_role",
     "marginal_fte_value",
+    "best_hires",
     "optimise",
     "options",
     "run_step",

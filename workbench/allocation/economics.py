@@ -15,12 +15,21 @@ defaults that the report shows beside the conclusions they drive:
 - **Break-even**: a plan whose yearly cost (hours x cost per hour) exceeds
   ``max_cost_share`` of the segment's margin is not offered: the segment gets a
   lower frequency or automation, and the report shows the arithmetic.
+- **Hours already paid for**: the current team is paid whether its hours are
+  worked or not, so within its hours the plan counts only the variable part
+  of an hour's cost (``variable_cost_share``: travel, calls, materials) and
+  gives a worked segment every contact its playbook asks for that is worth
+  more than that. A hire costs the whole of its hours. The break-even test
+  stays at the full cost: a contact plan that would not pay its own people
+  is not proposed because people happen to be idle.
 
 With a team, the hours each role has are split by a mixed-integer programme
 (SciPy's HiGHS): one contact frequency per segment, worked by its own role or
-a stand-in at ``stand_in_efficiency``, maximising value minus cost under the
-hours. Without a team, each segment simply takes its best option. The value
-of one more FTE per role is the programme's gain when that role gets one.
+a stand-in at ``stand_in_efficiency``, maximising value minus the variable
+cost under the hours. Without a team (the team the economics justify), each
+segment takes its best option at the full cost. The value of one more FTE per
+role is the programme's gain when that role gets one, minus what the hire's
+hours cost beyond their variable part.
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ class Assumptions:
     remote_effect: float = 0.5
     frequency_options: tuple[float, ...] = (0, 1, 2, 4, 6, 12)
     selling_hours_per_fte: float = 1000.0
+    variable_cost_share: float = 0.2
     margin_assumed: bool = field(default=False)
 
     def response(self, contacts: np.ndarray | float) -> np.ndarray:
@@ -201,6 +211,7 @@ def optimise(
     capacity: dict[str, float] | None,
     assumptions: Assumptions,
     reserved: dict[str, float] | None = None,
+    paid: bool = False,
 ) -> Solution:
     """Choose one affordable frequency per segment, and who works it, to maximise value minus cost.
 
@@ -221,10 +232,17 @@ def optimise(
         takes its best affordable option).
     reserved : dict, optional
         Hours per role already committed (key accounts), taken off capacity.
+    paid : bool, default False
+        ``capacity`` is the current team's, paid for whether worked or not:
+        an hour worked costs only ``variable_cost_share`` of its cost in the
+        objective (the solution's ``cost`` stays the full cost, for the
+        report). Which options are affordable does not change.
 
     Returns
     -------
     Solution
+        ``objective`` is the plan's value minus the cost counted (the
+        variable part when ``paid``).
     """
     from scipy.optimize import LinearConstraint, milp
 
@@ -265,8 +283,12 @@ def optimise(
         constraints.append(LinearConstraint(use, -np.inf, [max(left[r], 0.0) for r in roles]))
     # Value minus cost per option, minus a stand-in's extra cost per share; ties (several options worth 0)
     # go to fewer hours: a tiny penalty per hour.
+    counted = a.variable_cost_share if paid else 1.0  # the share of an hour's cost a worked hour adds
     c = np.concatenate(
-        [-usable["net"].to_numpy(dtype=float), np.array([extra + 1e-6 * h for _, _, h, extra in shares])]
+        [
+            -(usable["value"] - counted * usable["cost"]).to_numpy(dtype=float),
+            np.array([counted * extra + 1e-6 * h for _, _, h, extra in shares]),
+        ]
     )
     c[:n] += 1e-6 * usable["hours"].to_numpy(dtype=float) * (capacity is None)
     integrality = np.concatenate([np.ones(n), np.zeros(m)])
@@ -307,7 +329,7 @@ def optimise(
         hours = split.groupby("worked_by")["role_hours"].sum()
     return Solution(
         chosen[CHOICE_COLUMNS].reset_index(drop=True),
-        float(chosen["net"].sum()),
+        float((chosen["value"] - counted * chosen["cost"]).sum()),
         {str(k): float(v) for k, v in hours.items()},
         split,
     )
@@ -337,15 +359,58 @@ def marginal_fte_value(
 ) -> dict[str, float]:
     """What one more FTE of each selling role would add to the plan's value minus cost, a year.
 
-    ``base`` is the objective of the plan with ``capacity`` when the caller has solved it already.
+    The current team's hours are paid for (``optimise(paid=True)``); the hire
+    is not: its gain is the plan's gain with its hours, minus what those hours
+    cost beyond the variable part already counted for the hours it works, so
+    a hire pays only if its whole cost is earned. ``base`` is the objective of
+    the plan with ``capacity`` when the caller has solved it already.
     """
+    a = assumptions
     if base is None:
-        base = optimise(opts, capacity, assumptions, reserved).objective
+        base = optimise(opts, capacity, a, reserved, paid=True).objective
     gains = {}
     for role in STAND_IN:
-        more = {**capacity, role: capacity.get(role, 0.0) + assumptions.selling_hours_per_fte}
-        gains[role] = optimise(opts, more, assumptions, reserved).objective - base
+        more = {**capacity, role: capacity.get(role, 0.0) + a.selling_hours_per_fte}
+        fixed = (1 - a.variable_cost_share) * a.selling_hours_per_fte * a.cost_per_hour.get(role, 0.0)
+        gains[role] = optimise(opts, more, a, reserved, paid=True).objective - base - fixed
     return gains
+
+
+def best_hires(
+    opts: pd.DataFrame,
+    capacity: dict[str, float],
+    assumptions: Assumptions,
+    up_to: dict[str, int],
+    reserved: dict[str, float] | None = None,
+    base: float | None = None,
+) -> dict[str, tuple[int, float]]:
+    """Per role, the number of whole hires (1 to ``up_to[role]``) that adds most after their whole cost.
+
+    A segment's frequency is one choice, so hours help in blocks: one more
+    farmer may not lift any segment a step while three lift the largest one
+    to its playbook's frequency. Each count is solved as in
+    :func:`marginal_fte_value` (the team's hours paid for, the hires' not).
+
+    Returns
+    -------
+    dict
+        ``role -> (hires, value a year)``; the value may be negative (no count pays).
+    """
+    a = assumptions
+    if base is None:
+        base = optimise(opts, capacity, a, reserved, paid=True).objective
+    out = {}
+    for role, most in up_to.items():
+        best: tuple[int, float] | None = None
+        for k in range(1, max(1, int(most)) + 1):
+            more = {**capacity, role: capacity.get(role, 0.0) + k * a.selling_hours_per_fte}
+            fixed = (1 - a.variable_cost_share) * k * a.selling_hours_per_fte * a.cost_per_hour.get(role, 0.0)
+            gain = optimise(opts, more, a, reserved, paid=True).objective - base - fixed
+            if best is None or gain > best[1] + 1e-6:
+                best = (k, gain)
+        if best is not None:
+            out[role] = best
+    return out
 
 
 def break_even(opts: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:

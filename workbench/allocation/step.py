@@ -14,9 +14,9 @@ from .economics import (
     STAND_IN,
     Assumptions,
     Solution,
+    best_hires,
     break_even,
     default_cost_per_hour,
-    marginal_fte_value,
     optimise,
     options,
     segment_base,
@@ -98,7 +98,7 @@ def use_idle_hours(
     candidates = plan.loc[auto].assign(action="work", role=lambda d: d["segment"].map(role).fillna("farmer"))
     candidates.loc[candidates["role"].isin(["none", "automation"]), "role"] = "farmer"
     extra_opts = options(candidates, segment_base(candidates, clients, a, expected), a)
-    extra = optimise(extra_opts, spare, a)
+    extra = optimise(extra_opts, spare, a, paid=True)
     taken = extra.choice.loc[extra.choice["contacts_per_year"] > 0]
     if taken.empty:
         return plan, solution, None, extra_opts
@@ -112,7 +112,7 @@ def use_idle_hours(
         hours[r] = hours.get(r, 0.0) + h
     merged = Solution(
         pd.concat([solution.choice, taken], ignore_index=True),
-        solution.objective + float(taken["net"].sum()),
+        solution.objective + extra.objective,
         hours,
         pd.concat([solution.split, extra.split.loc[extra.split["segment"].isin(taken["segment"])]], ignore_index=True),
     )
@@ -173,12 +173,19 @@ def held_without_sale(clients: pd.DataFrame, start: pd.Timestamp, months: float 
 
 
 def team_position(
-    need: pd.DataFrame, used: dict[str, float], marginal: dict[str, float], team: pd.DataFrame | None, hours: float
+    need: pd.DataFrame,
+    used: dict[str, float],
+    hires: dict[str, tuple[int, float]],
+    team: pd.DataFrame | None,
+    hours: float,
 ) -> pd.DataFrame:
     """Per role: FTE the plan needs, the team has, the plan uses now, and what to do.
 
-    ``recommendation``: ``hire`` when one more FTE of the role would add value
-    after every stand-in has been used and the role has no idle time;
+    ``hires`` is :func:`~workbench.allocation.economics.best_hires`: per role
+    the whole number of hires that adds most after their whole cost
+    (``hire_fte``) and that value a year (``hire_value``).
+    ``recommendation``: ``hire`` when those hires add value after every
+    stand-in has been used and the role has no idle time;
     ``redeploy`` when the role has idle time (it stands in for others or the
     plan needs fewer); ``keep`` otherwise; ``none`` when neither needed nor
     available.
@@ -188,7 +195,8 @@ def team_position(
     heads = out["role"] == "head_of_sales"  # heads lead, they do not sell: they are used as far as needed
     out.loc[heads, "fte_used"] = out.loc[heads, ["fte_needed", "fte_available"]].min(axis=1).fillna(out["fte_needed"])
     out["fte_idle"] = (out["fte_available"] - out["fte_used"]).clip(lower=0)
-    out["marginal_value"] = out["role"].map(marginal)
+    out["hire_fte"] = out["role"].map({r: k for r, (k, _) in hires.items()})
+    out["hire_value"] = out["role"].map({r: v for r, (_, v) in hires.items()})
     rec = []
     for r in out.to_dict("records"):
         if pd.isna(r["fte_available"]):
@@ -199,7 +207,7 @@ def team_position(
             rec.append("redeploy")
         elif (
             r["role"] in SELLER_ROLES
-            and (r["marginal_value"] or 0) > 0
+            and (r["hire_value"] or 0) > 0
             and r["fte_needed"] > r["fte_available"] + 0.05
             or r["role"] == "head_of_sales"
             and r["fte_needed"] > r["fte_available"] + 0.05
@@ -307,14 +315,17 @@ def run_step(
         need, team, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
     )
     saved: dict = {}
-    marginal: dict[str, float] = {}
+    hires: dict[str, tuple[int, float]] = {}
     if has_team:
         capacity = (team.groupby("role")["capacity"].sum() * selling_hours_per_fte).to_dict()
         # Key accounts first: a key-account manager's hours, then a farmer's.
         kam = min(capacity.get("key_account_manager", 0.0), n_key * kam_hours)
         reserved = {"key_account_manager": kam, "farmer": n_key * kam_hours - kam}
-        now = optimise(opts, capacity, a, reserved)
-        marginal = marginal_fte_value(opts, capacity, a, reserved, base=now.objective)
+        now = optimise(opts, capacity, a, reserved, paid=True)  # the team's hours are paid for
+        # Hires tried up to the whole people the plan that pays lacks per role (at least one).
+        lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()
+        up_to = {r: max(1, math.ceil(round(float(lack.get(r, 0.0)), 6))) for r in STAND_IN}
+        hires = best_hires(opts, capacity, a, up_to, reserved, base=now.objective)
         plan, now, spare_rule, extra_opts = use_idle_hours(
             plan, playbooks, now, capacity, reserved, clients, a, expected
         )
@@ -327,7 +338,7 @@ def run_step(
         final = plan_ideal
         next_use = None
         solved = ideal
-        position = team_position(need, dict(ideal.hours_by_role), marginal, None, selling_hours_per_fte)
+        position = team_position(need, dict(ideal.hours_by_role), hires, None, selling_hours_per_fte)
     # What the plan's contact work is expected to bring and to cost a year (key accounts aside).
     plan_value = {"value": float(solved.choice["value"].sum()), "cost": float(solved.choice["cost"].sum())}
     notes = [] if has_team else [artifacts.note("no_team")]
@@ -369,7 +380,7 @@ def run_step(
         saved["call_lists"] = lists
         # One plan: the hours each role gives are the assignment's (kept managers included), not a model's.
         used = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
-        position = team_position(need, used, marginal, team, selling_hours_per_fte)
+        position = team_position(need, used, hires, team, selling_hours_per_fte)
         saved.update(call_plan=call_plan, load=load, quality=assignment_quality(call_plan, load, clients))
         saved["portfolio_mix"] = portfolio_mix(call_plan, clients, portfolio_max_industries)
     artifacts.save(
@@ -400,10 +411,11 @@ def run_step(
             "conversion_rate": a.conversion_rate,
             "new_client_years": a.new_client_years,
             "stand_in_efficiency": a.stand_in_efficiency,
+            "variable_cost_share": a.variable_cost_share,
             "remote_hours": a.remote_hours,
             "remote_effect": a.remote_effect,
             "stand_in": {k: list(v) for k, v in STAND_IN.items()},
-            "marginal_fte_value": marginal,
+            "hires": {r: {"fte": k, "value": v} for r, (k, v) in hires.items()},
             "calls": dict(calls or {}),
             "next_best_use": next_use,
             "plan_value": plan_value,

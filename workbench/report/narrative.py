@@ -966,6 +966,11 @@ class ClientReport:
             ),
             t("allocation.a_break_even", share=t.pct(settings["max_cost_share"], 0)),
             t("allocation.a_stand_in", eff=t.pct(settings["stand_in_efficiency"], 0)),
+            *(
+                [t("allocation.a_paid_hours", share=t.pct(settings["variable_cost_share"], 0))]
+                if self.load("allocation", "load", optional=True) is not None and "variable_cost_share" in settings
+                else []
+            ),
             t(
                 "allocation.a_remote",
                 hours=t.duration(settings["remote_hours"]),
@@ -1022,7 +1027,8 @@ class ClientReport:
                 ("fte_available", "allocation.col_available", "number1"),
                 ("fte_used", "allocation.col_used", "number1"),
                 ("fte_idle", "allocation.col_idle", "number1"),
-                ("marginal_value", "allocation.col_marginal", "money"),
+                ("hire_fte", "allocation.col_hire_fte", "number"),
+                ("hire_value", "allocation.col_hire_value", "money"),
                 ("recommendation", "allocation.col_recommendation", "label:recommendations"),
             ]
             self.text("allocation.fte_intro")

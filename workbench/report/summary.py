@@ -100,7 +100,8 @@ def build(run_dir: str | Path, t: Translator) -> dict:
             "available_fte": None if pd.isna(r["fte_available"]) else round(float(r["fte_available"]), 2),
             "used_fte": round(float(r["fte_used"]), 2),
             "idle_fte": None if pd.isna(r["fte_idle"]) else round(float(r["fte_idle"]), 2),
-            "marginal_value": None if pd.isna(r["marginal_value"]) else round(float(r["marginal_value"]), 2),
+            "hire_fte": None if pd.isna(r["hire_fte"]) else int(r["hire_fte"]),
+            "hire_value": None if pd.isna(r["hire_value"]) else round(float(r["hire_value"]), 2),
             "recommendation": r["recommendation"],
         }
         for r in fte.to_dict("records")
@@ -275,7 +276,11 @@ def decisions(
                 )
             )
         elif r["recommendation"] == "hire":
-            hires.append(t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1)))
+            hires.append(
+                t("cover.d_hire_role", role=role, fte=t.number(r["hire_fte"]), value=t.money_round(r["hire_value"]))
+                if r.get("hire_fte")
+                else t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1))
+            )
         elif r["recommendation"] == "redeploy":
             idle.append(t("cover.d_fte", role=role, fte=t.number(r["idle_fte"] or 0, 1)))
     if any(r["available_fte"] is not None for r in roles):
