@@ -102,7 +102,14 @@ def plan_facts(run_dir: Path) -> dict:
     sellers = fte.loc[fte["role"] != "head_of_sales"]
     available = sellers["fte_available"]
     has_team = available.notna().any()
-    short = (sellers["fte_needed"] - available.fillna(0)).clip(lower=0) if has_team else sellers["fte_needed"]
+    # With a team: the whole hires whose work pays after their full cost (allocation.best_hires), not the
+    # shortfall by role, which ignores what idle people of other roles can take on. Without one: the team needed.
+    if has_team and "hire_fte" in sellers:
+        short = sellers["hire_fte"].where(sellers["recommendation"] == "hire", 0).fillna(0)
+    elif has_team:
+        short = (sellers["fte_needed"] - available.fillna(0)).clip(lower=0)
+    else:
+        short = sellers["fte_needed"]
     return {
         "goal": goal["name"],
         "first": [str(s) for s in ranked.loc[ranked["tier"] == ranked["tier"].min(), "segment"]],

@@ -126,7 +126,8 @@ def assign_clients(
                 "segment": c["segment"],
                 "tier": seg["tier"],
                 "action": "work" if c["key"] else seg["action"],
-                "role": role,
+                "role": role_of.get(who, role) if who is not None else role,  # who does the work
+                "planned_role": role,  # the role the plan gave the segment (or the key account)
                 "manager_id": who,
                 "manager_name": name_of.get(who, ""),
                 "contacts_per_year": contacts if who is not None else 0,

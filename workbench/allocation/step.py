@@ -363,7 +363,7 @@ def run_step(
             stand_in_efficiency=a.stand_in_efficiency,
             take_back=hoarded,
         )
-        artifacts.write_csv(call_plan, Path(run_dir) / "call_plan.csv")
+        artifacts.write_csv(call_plan.round({"hours": 2, "contacts_per_year": 2}), Path(run_dir) / "call_plan.csv")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
         tested = info is not None and info["backtested"]
         call_rules = dict(calls or {})

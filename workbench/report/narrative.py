@@ -1126,7 +1126,7 @@ class ClientReport:
             ("net", t.money_round),
             ("fte_needed", lambda v: t.number(v, 1)),
             ("fte_available", lambda v: t.number(v, 1)),
-            ("fte_short", lambda v: t.number(v, 1)),
+            ("fte_short", lambda v: t.decimal(v, 1)),
             ("fte_idle", lambda v: t.number(v, 1)),
             ("waiting", t.number),
         ]

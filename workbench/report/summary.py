@@ -167,12 +167,20 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
 
     One plan: the frequency, the hours per contact, the channel (the remote
     one when the plan chose it) and the role that works a segment are the
-    allocation's, not the template's; ``action`` is the plan's (work,
+    allocation's, not the template's; the role is the one most of the
+    segment's clients are assigned to (:func:`assigned_roles`), as in the
+    report's plan table and the call plan; ``action`` is the plan's (work,
     automate, stop).
     """
     table = artifacts.load(run_dir, "playbooks", "playbooks")
     plan = artifacts.load(run_dir, "allocation", "plan").set_index("segment")
     action = table["segment"].map(plan["action"]).fillna("stop")
+    assigned = assigned_roles(run_dir)  # who the clients are handed to: the role named everywhere
+    main_role = (
+        pd.Series(dtype=object)
+        if assigned is None
+        else assigned.drop_duplicates("segment").set_index("segment")["role"]
+    )
 
     def as_planned(field: str, values: pd.Series) -> list[str]:
         """A template's channel, contact and resources; for a segment automated or stopped, how it is served."""
@@ -190,7 +198,7 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
         channel=as_planned("channel", pd.Series(channel, index=table.index)),
         contact_person=as_planned("contact_person", table["contact_person"]),
         resources=as_planned("resources", table["resources"]),
-        role=table["segment"].map(plan["worked_by"]).fillna("none"),
+        role=table["segment"].map(main_role).fillna(table["segment"].map(plan["worked_by"])).fillna("none"),
         own_role=table["segment"].map(plan["role"]).fillna("none"),  # the segment's role, when a stand-in works it
         action=action,
     )
@@ -285,10 +293,15 @@ def decisions(
             idle.append(t("cover.d_fte", role=role, fte=t.number(r["idle_fte"] or 0, 1)))
     if any(r["available_fte"] is not None for r in roles):
         out.extend(heads)
-        if hires:
+        if hires and idle:  # both: the idle time is not a reason to cut, nor enough to spare the hires
+            out.append(t("cover.d_hire_idle", roles=t.join(hires), idle=t.join(idle)))
+        elif hires:
             out.append(t("cover.d_hire", roles=t.join(hires)))
         nxt = settings.get("next_best_use")
-        if idle and nxt and nxt["extra_value"] <= nxt["extra_cost"]:  # named only as the work that does not pay
+        idle_alone = idle and not hires  # beside hires, the idle time is said with them (d_hire_idle)
+        variable = settings.get("variable_cost_share", 1.0)  # the paid team's hour adds only this share of its cost
+        # Named only as work that does not pay even on hours already paid for.
+        if idle_alone and nxt and nxt["extra_value"] <= variable * nxt["extra_cost"]:
             out.append(
                 t(
                     "cover.d_redeploy_next",
@@ -297,10 +310,10 @@ def decisions(
                     contacts=t.number(nxt["contacts_per_year"]),
                     channel=t.label("channel_phrase", nxt["channel"]),
                     value=t.money_round(nxt["extra_value"]),
-                    cost=t.money_round(nxt["extra_cost"]),
+                    variable=t.money_round(variable * nxt["extra_cost"]),
                 )
             )
-        elif idle:
+        elif idle_alone:
             out.append(t("cover.d_redeploy", roles=t.join(idle)))
         if not hires and not idle and not heads:
             out.append(t("cover.d_team_ok"))
