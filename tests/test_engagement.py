@@ -106,6 +106,27 @@ def test_page_one_and_summary_json_say_the_same(demo_runs):
         assert set(roles) >= {"farmer", "hunter", "key_account_manager", "head_of_sales"}
 
 
+def test_page_one_team_sentences_agree_with_the_roles_and_the_call_plan_names_who_works(demo_runs):
+    run_dir = demo_runs["en"].run_dir
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    roles = {r["role"]: r for r in summary["roles"]}
+    team = " ".join(d for d in summary["decisions"] if d.startswith("Team:"))
+    hiring = [r for r in roles.values() if r["recommendation"] == "hire" and r["role"] != "head_of_sales"]
+    idle = [r for r in roles.values() if r["recommendation"] == "redeploy"]
+    for r in hiring:  # a hire is a whole number of people whose work pays their full cost
+        assert isinstance(r["hire_fte"], int) and r["hire_fte"] >= 1 and r["hire_value"] > 0, r
+        assert f"hire {r['hire_fte']} people" in team, team
+    if hiring and idle:  # the idle time is said beside the hires, never as a reason to cut the team
+        assert "cannot replace them" in team and "no other role has the time" not in team, team
+        assert "reduce the team" not in team, team
+    # call_plan.csv: the role of a row is the role of the manager who works it.
+    calls = pd.read_csv(run_dir / "call_plan.csv")
+    load = pd.read_parquet(run_dir / "artifacts" / "allocation" / "load.parquet")
+    worked = calls.loc[calls["manager_id"].notna()]
+    assert (worked["role"] == worked["manager_id"].map(dict(zip(load["manager_id"], load["role"], strict=True)))).all()
+    assert "planned_role" in calls and (worked["hours"].round(2) == worked["hours"]).all()
+
+
 def test_playbooks_fte_table_and_call_plan_are_views_of_one_plan(demo_runs):
     run_dir = demo_runs["en"].run_dir
     art = run_dir / "artifacts" / "allocation"
