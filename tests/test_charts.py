@@ -253,3 +253,16 @@ def test_the_report_embeds_figures_as_svg(tmp_path, monkeypatch):
     assert kw.get("raw") is True and set(obj) == {"image/svg+xml"}
     assert "<svg" in obj["image/svg+xml"]
     assert not plt.fignum_exists(fig.number)  # closed, not shown twice
+
+
+def test_tick_labels_are_written_for_the_locale_and_never_collide():
+    # The status chart's count axis groups thousands as its bar labels do ("2 054", not "2000").
+    ru = Translator("ru", "RUB")
+    fig = charts.status(pd.DataFrame({"status": ["active", "lost"], "clients": [2054, 356]}), ru)
+    fig.canvas.draw()
+    labels = [lab.get_text() for lab in fig.axes[0].get_xticklabels() if lab.get_text()]
+    plt.close(fig)
+    assert any("\u00a0" in lab or " " in lab for lab in labels), labels
+    # Symlog money axis: one decade per tick on the long (positive) side, only the outermost on the short side.
+    ticks = charts._symlog_ticks(-2e6, 5e7, 1e5)
+    assert ticks == [-1e6, 0.0, 1e5, 1e6, 1e7]

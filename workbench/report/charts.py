@@ -161,9 +161,13 @@ def _symlog_ticks(low: float, high: float, linthresh: float) -> list[float]:
         if sign * end <= 0:
             continue
         k = int(np.ceil(np.log10(linthresh)))
+        side = []
         while 10**k <= sign * end * 1.0001:
-            ticks.append(sign * 10.0**k)
+            side.append(sign * 10.0**k)
             k += 1
+        # The negative side is the short one (a few loss-making clients): its outermost decade only, so
+        # "−1 mn" and "−100 k" never print into each other.
+        ticks += side if sign > 0 else side[-1:]
     return sorted(ticks)
 
 
@@ -319,6 +323,7 @@ def status(counts: pd.DataFrame, t: Translator):
     for i, v in enumerate(counts["clients"]):
         ax.text(v, i, f"  {t.number(v)}", va="center", fontsize=9)
     ax.set_yticks(range(len(codes)), [t.label("status", s) for s in codes])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: t.number(v)))  # 2 000, as the bar labels
     ax.grid(axis="y", visible=False)
     ax.set(xlabel=t("charts.clients"), ylabel=t("charts.status"))
     ax.set_xlim(0, max(counts["clients"].max() * 1.2, 1))
