@@ -198,7 +198,11 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
         channel=as_planned("channel", pd.Series(channel, index=table.index)),
         contact_person=as_planned("contact_person", table["contact_person"]),
         resources=as_planned("resources", table["resources"]),
-        role=table["segment"].map(main_role).fillna(table["segment"].map(plan["worked_by"])).fillna("none"),
+        role=table["segment"]
+        .map(main_role)
+        .astype(object)
+        .fillna(table["segment"].map(plan["worked_by"]))
+        .fillna("none"),
         own_role=table["segment"].map(plan["role"]).fillna("none"),  # the segment's role, when a stand-in works it
         action=action,
     )
