@@ -104,10 +104,8 @@ def plan_facts(run_dir: Path) -> dict:
     has_team = available.notna().any()
     # With a team: the whole hires whose work pays after their full cost (allocation.best_hires), not the
     # shortfall by role, which ignores what idle people of other roles can take on. Without one: the team needed.
-    if has_team and "hire_fte" in sellers:
+    if has_team:
         short = sellers["hire_fte"].where(sellers["recommendation"] == "hire", 0).fillna(0)
-    elif has_team:
-        short = (sellers["fte_needed"] - available.fillna(0)).clip(lower=0)
     else:
         short = sellers["fte_needed"]
     return {

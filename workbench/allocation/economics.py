@@ -365,15 +365,8 @@ def marginal_fte_value(
     a hire pays only if its whole cost is earned. ``base`` is the objective of
     the plan with ``capacity`` when the caller has solved it already.
     """
-    a = assumptions
-    if base is None:
-        base = optimise(opts, capacity, a, reserved, paid=True).objective
-    gains = {}
-    for role in STAND_IN:
-        more = {**capacity, role: capacity.get(role, 0.0) + a.selling_hours_per_fte}
-        fixed = (1 - a.variable_cost_share) * a.selling_hours_per_fte * a.cost_per_hour.get(role, 0.0)
-        gains[role] = optimise(opts, more, a, reserved, paid=True).objective - base - fixed
-    return gains
+    one = best_hires(opts, capacity, assumptions, dict.fromkeys(STAND_IN, 1), reserved, base)
+    return {role: value for role, (_, value) in one.items()}
 
 
 def best_hires(

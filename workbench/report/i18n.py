@@ -145,7 +145,7 @@ def catalogue(language: str) -> dict[str, str]:
     """The ``key -> text`` messages of a language, in the template's order (count phrases: :func:`plurals`)."""
     tr = translations(language)
     return {
-        m.context: tr.pgettext(m.context, str(m.id))
+        m.context: tr.pgettext(m.context, m.id)
         for m in _po(SOURCE_LANGUAGE)
         if isinstance(m.id, str) and m.id and m.context and not m.context.startswith((PLURAL, FRACTION))
     }
@@ -186,9 +186,8 @@ def plurals(language: str) -> dict[str, dict[str, str]]:
     sample = {"one": 1, "few": 2, "many": 5}
     out = {}
     for name in _phrases(language):
-        forms = {c: t._form(name, Decimal(sample.get(c, 2))) for c in plural_forms(language) if c != "other"}
-        forms["other"] = t._form(name, Decimal("1.5")) if "other" not in forms else forms["other"]
-        out[name] = forms
+        forms = {c: t._form(name, Decimal(sample[c])) for c in plural_forms(language) if c != "other"}
+        out[name] = forms | {"other": t._form(name, Decimal("1.5"))}
     return out
 
 
