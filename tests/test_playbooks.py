@@ -135,3 +135,20 @@ def test_shipped_template_covers_every_segment(shipped, lang):
     # E refines tier 4's wording but has no numbers of its own: tier 4's apply.
     assert "contacts_per_year" not in shipped[lang]["E"]
     assert out.set_index("segment").loc["E", "contacts_per_year"] == shipped[lang]["tier_4"]["contacts_per_year"]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_default_resources_name_no_role_so_they_never_contradict_who_works(language):
+    """Who works a segment is the plan's (its assignment); a template's resources are tools and materials."""
+    import re
+
+    from workbench.report.i18n import Translator
+
+    t = Translator(language)
+    sellers = ("head_of_sales", "key_account_manager", "farmer", "closer", "hunter")  # not "automation"
+    roles = [t.label("roles", r).lower() for r in sellers]
+    words = r"\b(manager|hunter|farmer)\b" if language == "en" else r"(менеджер|охотник|фермер)"
+    for name, entry in load_template(template_path("default", language)).items():
+        text = str(entry.get("resources", "")).lower()
+        assert not re.search(words, text), (name, text)
+        assert not any(role in text for role in roles), (name, text)
