@@ -250,22 +250,43 @@ def test_department_rules_for_the_plan():
 
 
 def test_department_rules_when_the_team_has_the_sellers():
-    # The plan needs 5 sellers; the team has 11 (10 farmers and a hunter; its head is not a seller):
-    # while it keeps them, 11 >= 10 splits them into max(2, ceil(11 / 7)) = 2 departments.
-    team = pd.DataFrame({"role": ["farmer"] * 10 + ["hunter", "head_of_sales"]})
-    plan_rule, team_rule = department_rules(_need_table(4.2), team)
-    assert plan_rule["rule"] == "one_department" and plan_rule["sellers"] == 5
-    assert team_rule["rule"] == "sales_departments_team"
-    assert (team_rule["sellers"], team_rule["needed"], team_rule["departments"]) == (11, 5, 2)
-    # A team of 9 sellers stays below the threshold: only the plan's rule.
-    assert [r["rule"] for r in department_rules(_need_table(4.2), team.iloc[2:])] == ["one_department"]
-    # When the plan itself splits, the team's count adds nothing.
-    assert [r["rule"] for r in department_rules(_need_table(10.0), pd.DataFrame({"role": ["farmer"] * 20}))] == [
-        "sales_departments"
-    ]
+    # The plan at full cost needs 5 sellers; the team keeps its 11 and hires none:
+    # 11 >= 10 splits them into max(2, ceil(11 / 7)) = 2 departments, said of the team.
+    (rule,) = department_rules(_need_table(4.2), after_hires={"now": 11, "hired": 0, "sellers": 11})
+    assert rule["rule"] == "sales_departments"
+    assert (rule["sellers"], rule["now"], rule["hired"], rule["departments"], rule["heads"]) == (11, 11, 0, 2, 2)
+    # 8 today and 1 hire: 9 sellers, one department; the plan's own 14 would have split.
+    (rule,) = department_rules(_need_table(13.2), after_hires={"now": 8, "hired": 1, "sellers": 9})
+    assert (rule["rule"], rule["sellers"], rule["hired"]) == ("one_department_groups", 9, 1)
 
 
-# --------------------------------------------------------------------------- team and sequence
+def test_heads_are_counted_for_the_team_after_its_hires_not_for_the_plan_at_full_cost():
+    from workbench.allocation.step import team_after_hires
+
+    # The plan at full cost would need 15 sellers and 3 heads; the team has 8 farmers,
+    # 2 hunters and 1 head, and the hires that pay are 3 farmers: 13 sellers -> 2 departments, 2 heads.
+    position = pd.DataFrame(
+        {
+            "role": ["head_of_sales", "farmer", "hunter"],
+            "fte_needed": [3.0, 13.2, 0.6],
+            "fte_available": [1.0, 8.0, 2.0],
+            "people": [1, 8, 2],
+            "fte_used": [1.0, 8.0, 1.7],
+            "fte_idle": [0.0, 0.0, 0.3],
+            "gap": [-2.0, -5.2, 1.4],
+            "hire_fte": [np.nan, 3, 1],
+            "hire_value": [np.nan, 2.6e6, -5e5],
+            "recommendation": ["hire", "hire", "redeploy"],
+        }
+    )
+    out, after = team_after_hires(position)
+    assert after == {"now": 10, "hired": 3, "sellers": 13}  # the hunter's one hire does not pay: not counted
+    head = out.set_index("role").loc["head_of_sales"]
+    assert (head["fte_needed"], head["gap"], head["recommendation"]) == (2.0, -1.0, "hire")
+    # With 3 heads already there, one is spare.
+    out, _ = team_after_hires(position.assign(fte_available=[3.0, 8.0, 2.0]))
+    head = out.set_index("role").loc["head_of_sales"]
+    assert (head["fte_needed"], head["fte_idle"], head["recommendation"]) == (2.0, 1.0, "redeploy")
 
 
 def _team() -> pd.DataFrame:

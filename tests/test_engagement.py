@@ -97,8 +97,10 @@ def test_page_one_and_summary_json_say_the_same(demo_runs):
         html = result.html.read_text(encoding="utf-8")
         cover = html.split('id="step-goal"')[0]  # page 1: everything before chapter 1
         assert summary["decisions"], language
-        for sentence in summary["decisions"]:
+        for sentence in [summary["money"], *summary["decisions"]]:
             assert html_escape(sentence, quote=False) in cover, (language, sentence)
+        # The money is a finding, not a recommendation: it stands under the findings' heading.
+        assert cover.index(html_escape(summary["money"], quote=False)) > cover.index("<h3>", cover.index("<h3>") + 1)
         assert {s["segment"] for s in summary["segments"]} == set(
             pd.read_parquet(result.run_dir / "artifacts" / "grouping" / "segments.parquet")["segment"]
         )

@@ -288,9 +288,10 @@ def test_client_base_agrees_with_the_criteria_status_rule():
             [
                 "Herfindahl–Hirschman index",
                 ": 5,000, highly concentrated. Equivalent number of equal clients: 2 (10,000 / 5,000)",
-                "Market capacity, as the method computes it",
-                "× (2 + 1) = ",
-                "invoices a year each",
+                "Market capacity at the active clients' own purchase rate",
+                "The method's own formula (average invoice × active and potential clients) gives",
+                "× 1.0 × (2 + 1) = ",
+                "a floor rather than the market's size",
             ],
         ),
         (
@@ -298,9 +299,10 @@ def test_client_base_agrees_with_the_criteria_status_rule():
             [
                 "Индекс Херфиндаля — Хиршмана",
                 ": 5\u00a0000 — концентрация высокая. Эквивалентное число равных клиентов: 2 ",
-                "Ёмкость рынка по методике",
-                "× (2 + 1) = ",
-                "(1,0 счёта в год на клиента)",
+                "Ёмкость рынка при нынешней частоте покупок",
+                "Формула методики (средний чек × число активных и потенциальных клиентов) даёт",
+                "× 1,0 × (2 + 1) = ",
+                "нижняя граница, а не размер рынка",
             ],
         ),
     ],
@@ -334,3 +336,5 @@ def test_chapter_one_states_hhi_and_market_capacity(tmp_path, language, fragment
     text = " ".join(html.unescape(o) for o in out if isinstance(o, str))
     for fragment in fragments:
         assert fragment in text, fragment
+    # The yearly capacity comes first; the method's one-purchase figure only after it, as a floor.
+    assert text.index(fragments[2]) < text.index(fragments[3])

@@ -21,7 +21,15 @@ from .economics import (
     options,
     segment_base,
 )
-from .workload import SELLER_ROLES, compare_with_team, department_rules, fte_by_role, whole_sellers, workload
+from .workload import (
+    SELLER_ROLES,
+    compare_with_team,
+    department_rules,
+    fte_by_role,
+    sales_departments,
+    whole_sellers,
+    workload,
+)
 
 
 def apply_solution(plan: pd.DataFrame, solution: Solution, selling_hours_per_fte: float) -> pd.DataFrame:
@@ -219,6 +227,51 @@ def team_position(
     return out
 
 
+def team_after_hires(
+    position: pd.DataFrame, *, max_reports_per_head: int = 7, split_departments_at: int | None = 10
+) -> tuple[pd.DataFrame, dict]:
+    """The heads of sales for the team the plan leads to: today's sellers plus the hires that pay.
+
+    :func:`fte_by_role` counts heads for the sellers the plan would need at
+    full cost; with a team, the people who will be there are the team's
+    sellers (idle ones are given other work, not let go) and the hires the
+    plan recommends, so page 1's head count and its hires add up. The heads'
+    row of ``position`` is recomputed for them.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``position`` with the heads' row recomputed, and ``{"now", "hired",
+        "sellers"}``: people in seller roles today, hires recommended, their sum.
+    """
+    out = position.copy()
+    sellers = out["role"].isin(SELLER_ROLES)
+    now = int(out.loc[sellers, "people"].fillna(0).sum())
+    hiring = sellers & (out["recommendation"] == "hire")
+    hired = int(out.loc[hiring, "hire_fte"].fillna(0).sum())
+    structure = sales_departments(
+        now + hired, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+    )
+    heads = out["role"] == "head_of_sales"
+    available = out.loc[heads, "fte_available"].astype(float)
+    needed = float(structure["heads"])
+    out.loc[heads, "fte_needed"] = needed
+    out.loc[heads, "gap"] = available - needed
+    out.loc[heads, "fte_used"] = available.clip(upper=needed)
+    out.loc[heads, "fte_idle"] = (available - needed).clip(lower=0.0)
+    out.loc[heads, "recommendation"] = [
+        "none"
+        if needed <= 0.05 and have <= 0.05
+        else "redeploy"
+        if have - needed > 0.25
+        else "hire"
+        if needed > have + 0.05
+        else "keep"
+        for have in available
+    ]
+    return out, {"now": now, "hired": hired, "sellers": now + hired}
+
+
 def run_step(
     run_dir,
     selling_hours_per_fte: float = 1000,
@@ -302,20 +355,9 @@ def run_step(
                 "fte": math.ceil(n_key / accounts_per_kam),
             },
         )
-    rules.append(
-        {
-            "rule": "span_of_control",
-            "segments": [],
-            "clients": 0,
-            "fte": math.ceil(whole_sellers(need) / max_reports_per_head),  # by span alone; departments may add
-            "max": max_reports_per_head,
-        }
-    )
-    rules += department_rules(
-        need, team, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
-    )
     saved: dict = {}
     hires: dict[str, tuple[int, float]] = {}
+    after: dict | None = None  # the sellers after the plan's hires (with a team)
     if has_team:
         capacity = (team.groupby("role")["capacity"].sum() * selling_hours_per_fte).to_dict()
         # Key accounts first: a key-account manager's hours, then a farmer's.
@@ -381,8 +423,28 @@ def run_step(
         # One plan: the hours each role gives are the assignment's (kept managers included), not a model's.
         used = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
         position = team_position(need, used, hires, team, selling_hours_per_fte)
+        position, after = team_after_hires(
+            position, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+        )
         saved.update(call_plan=call_plan, load=load, quality=assignment_quality(call_plan, load, clients))
         saved["portfolio_mix"] = portfolio_mix(call_plan, clients, portfolio_max_industries)
+    # Heads for the sellers there will be: with a team, today's plus the hires that pay; else the plan's.
+    sellers = after["sellers"] if after else whole_sellers(need)
+    rules.append(
+        {
+            "rule": "span_of_control",
+            "segments": [],
+            "clients": 0,
+            "fte": math.ceil(sellers / max_reports_per_head),  # by span alone; departments may add
+            "max": max_reports_per_head,
+        }
+    )
+    rules += department_rules(
+        need,
+        max_reports_per_head=max_reports_per_head,
+        split_departments_at=split_departments_at,
+        after_hires=after,
+    )
     artifacts.save(
         run_dir,
         "allocation",
@@ -416,6 +478,7 @@ def run_step(
             "remote_effect": a.remote_effect,
             "stand_in": {k: list(v) for k, v in STAND_IN.items()},
             "hires": {r: {"fte": k, "value": v} for r, (k, v) in hires.items()},
+            "team_after_hires": after,
             "calls": dict(calls or {}),
             "next_best_use": next_use,
             "plan_value": plan_value,

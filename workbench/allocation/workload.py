@@ -201,46 +201,43 @@ def sales_departments(sellers: int, *, max_reports_per_head: int = 7, split_depa
 
 def department_rules(
     need: pd.DataFrame,
-    team: pd.DataFrame | None = None,
     *,
     max_reports_per_head: int = 7,
     split_departments_at: int | None = 10,
+    after_hires: dict | None = None,
 ) -> list[dict]:
     """The sales-department rule's outcome, as entries of the plan's rules (``rules.<rule>`` in the report).
 
-    For the sellers the plan needs (:func:`whole_sellers` of ``need``):
-    ``sales_departments`` (split), ``one_department`` or, when the span of
-    control alone needs more than one head, ``one_department_groups``. When
-    the team has more sellers than that (people in seller roles) and they
-    reach the threshold while the plan's do not, ``sales_departments_team``
-    says what the rule means while the team keeps them. Nothing when the plan
-    needs no seller or the rule is off (``split_departments_at=None``).
+    For the sellers the plan needs (:func:`whole_sellers` of ``need``) or,
+    with a team, for the team after the plan's hires (``after_hires``:
+    ``{"now", "hired", "sellers"}`` of
+    :func:`~workbench.allocation.step.team_after_hires`, carried in the entry
+    as ``now`` and ``hired``): ``sales_departments`` (split),
+    ``one_department`` or, when the span of control alone needs more than one
+    head, ``one_department_groups``. Nothing when there is no seller or the
+    rule is off (``split_departments_at=None``).
 
     Returns
     -------
     list of dict
-        ``rule, segments, clients, sellers, needed, departments, heads, split, at, max``.
+        ``rule, segments, clients, sellers, needed, departments, heads, split, at, max``
+        (and ``now, hired`` with ``after_hires``).
     """
     if split_departments_at is None:
         return []
-    planned = whole_sellers(need)
-    base = {"segments": [], "clients": 0, "needed": planned, "at": split_departments_at, "max": max_reports_per_head}
-    by_plan = sales_departments(
-        planned, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+    sellers = whole_sellers(need) if after_hires is None else int(after_hires["sellers"])
+    if not sellers:
+        return []
+    base = {"segments": [], "clients": 0, "needed": sellers, "at": split_departments_at, "max": max_reports_per_head}
+    if after_hires is not None:
+        base.update(now=int(after_hires["now"]), hired=int(after_hires["hired"]))
+    structure = sales_departments(
+        sellers, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
     )
-    out = []
-    if planned:
-        name = "sales_departments" if by_plan["split"] else "one_department"
-        if not by_plan["split"] and by_plan["heads"] > 1:
-            name = "one_department_groups"
-        out.append({**base, "rule": name, **by_plan})
-    in_team = int(team["role"].isin(SELLER_ROLES).sum()) if team is not None and not team.empty else 0
-    by_team = sales_departments(
-        in_team, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
-    )
-    if in_team > planned and by_team["split"] and not by_plan["split"]:
-        out.append({**base, "rule": "sales_departments_team", **by_team})
-    return out
+    name = "sales_departments" if structure["split"] else "one_department"
+    if not structure["split"] and structure["heads"] > 1:
+        name = "one_department_groups"
+    return [{**base, "rule": name, **structure}]
 
 
 def compare_with_team(need: pd.DataFrame, team: pd.DataFrame | None) -> pd.DataFrame:

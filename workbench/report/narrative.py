@@ -20,6 +20,7 @@ import pandas as pd
 from .. import STEPS, artifacts
 from .. import goal as goal_diagnostics
 from . import charts, summary
+from .summary import sellers_lead
 
 
 def _cell(text: str) -> str:
@@ -304,11 +305,13 @@ class ClientReport:
         if by:
             self.text("cover.consultant", name=by)
         self.text("cover.dated", date=t.date(pd.Timestamp.now().normalize()))
+        conclusions = summary.build(self.run_dir, t)
         self.emit(f"<h3>{html.escape(t('cover.decisions'))}</h3>")
-        self.bullets(summary.build(self.run_dir, t)["decisions"])
+        self.bullets(conclusions["decisions"])
         self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
         sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
+            conclusions["money"],
             t(
                 "cover.f_base",  # the statuses that hold clients: no "0 potential clients"
                 parts=t.join(
@@ -386,23 +389,25 @@ class ClientReport:
             )
         capacity = self.load("goal", "market_capacity", optional=True)
         if capacity is not None and capacity["clients"]:
+            # The yearly figure first: the method's one-purchase figure alone reads as a market below the revenue.
             self.subheading("goal.capacity_title")
-            self.text(
-                "goal.capacity",
-                avg=t.money(capacity["avg_invoice"]),
-                active=t.number(capacity["active"]),
-                potential=t.number(capacity["potential"]),
-                capacity=t.money_round(capacity["capacity"]),
-            )
+            numbers = {
+                "avg": t.money(capacity["avg_invoice"]),
+                "active": t.number(capacity["active"]),
+                "potential": t.number(capacity["potential"]),
+                "capacity": t.money_round(capacity["capacity"]),
+            }
             if capacity.get("yearly") is not None:
                 self.text(
                     "goal.capacity_yearly",
-                    avg=t.money(capacity["avg_invoice"]),
+                    **numbers,
                     rate=t.number(capacity["invoices_per_client_year"], 1),
-                    clients=t.number(capacity["clients"]),
                     yearly=t.money_round(capacity["yearly"]),
                     revenue=t.money_round(capacity["revenue"]),
                 )
+                self.text("goal.capacity_once", **numbers)
+            else:
+                self.text("goal.capacity", **numbers)
         self.notes(goal.get("notes"))
         self.todo([self._todo_goal(conc)])
 
@@ -868,7 +873,7 @@ class ClientReport:
         if card is not None:
             key = "cards.numbers" if pd.notna(card.get("margin_share")) else "cards.numbers_revenue"
             if not card["revenue_share"]:  # lost and potential clients: no "0 % of revenue and 0 % of margin"
-                key = "cards.numbers_none"
+                key = "cards.numbers_never" if segment == "potential" else "cards.numbers_none"
             out.append(
                 t(
                     key,
@@ -1004,6 +1009,7 @@ class ClientReport:
             rules.append(
                 t(
                     f"rules.{r['rule']}",
+                    lead=sellers_lead(r, t, "rules") if "sellers" in r else "",
                     segments=segs,
                     clients=t.number(r["clients"]),
                     hours=t.number(r.get("hours", 0)),

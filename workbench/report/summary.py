@@ -51,7 +51,7 @@ def run_translator(run_dir: str | Path, language: str, currency: str) -> Transla
 
 
 def build(run_dir: str | Path, t: Translator) -> dict:
-    """The conclusions of a run: ``company``, ``segments``, ``roles``, ``key_accounts``, ``decisions``."""
+    """The conclusions of a run: ``company``, ``segments``, ``roles``, ``key_accounts``, ``money``, ``decisions``."""
     load = lambda step, name, optional=False: artifacts.load(run_dir, step, name, optional=optional)  # noqa: E731
     ranked = load("priorities", "priorities")
     meta = load("priorities", "meta")
@@ -141,6 +141,7 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         "roles": roles,
         "key_accounts": keys,
         "key_account_basis": meta["key_account_basis"],
+        "money": money(merged, t),
         "decisions": decisions(rows, roles, merged, meta, call_plan, settings, t) + forecast_warning(info, tested, t),
     }
 
@@ -208,6 +209,21 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
     )
 
 
+def money(criteria: pd.DataFrame, t: Translator) -> str:
+    """Page 1's first finding: what the active clients bought in the period, and the margin when cost is known."""
+    active = criteria.loc[criteria["status"] == "active"]
+    revenue = active["revenue"].sum()
+    if not active["margin"].notna().any():
+        return t("cover.d_money_no_cost", revenue=t.money_round(revenue))
+    margin = active["margin"].sum()
+    return t(
+        "cover.d_money",
+        revenue=t.money_round(revenue),
+        margin=t.money_round(margin),
+        pct=t.pct(margin / revenue if revenue else 0, 0),
+    )
+
+
 def decisions(
     segments: list[dict],
     roles: list[dict],
@@ -217,22 +233,8 @@ def decisions(
     settings: dict,
     t: Translator,
 ) -> list[str]:
-    """The page-1 sentences: the money, which segments first and why, the team change, the first wave."""
-    active = criteria.loc[criteria["status"] == "active"]
+    """The page-1 recommendations: which segments first and why, the team change, the first wave."""
     out = []
-    if active["margin"].notna().any():
-        margin = active["margin"].sum()
-        revenue = active["revenue"].sum()
-        out.append(
-            t(
-                "cover.d_money",
-                revenue=t.money_round(revenue),
-                margin=t.money_round(margin),
-                pct=t.pct(margin / revenue if revenue else 0, 0),
-            )
-        )
-    else:
-        out.append(t("cover.d_money_no_cost", revenue=t.money_round(active["revenue"].sum())))
     first = [s for s in segments if s["tier"] == 1 and s["action"] == "work"]
     if first:
         lead = meta.get("goal_lead")
@@ -274,14 +276,19 @@ def decisions(
     for r in roles:
         role = t.inline("roles", r["role"])
         if r["recommendation"] == "hire" and r["role"] == "head_of_sales":
-            sellers = sum(math.ceil(round(x["needed_fte"], 6)) for x in roles if x["role"] != "head_of_sales")
+            after = settings.get("team_after_hires")  # with a team: its sellers after the hires that pay
+            sellers = (
+                after["sellers"]
+                if after
+                else sum(math.ceil(round(x["needed_fte"], 6)) for x in roles if x["role"] != "head_of_sales")
+            )
+            total = t.number(sum(x["needed_fte"] for x in roles if x["role"] != "head_of_sales"), 1)
             at = settings.get("split_departments_at")
             heads.append(
                 t(
                     "cover.d_hire_head_split" if at is not None and sellers >= at else "cover.d_hire_head",
+                    lead=sellers_lead({**(after or {}), "sellers": sellers, "total": total}, t, "cover"),
                     fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 0),
-                    sellers=t.number(sellers),
-                    total=t.number(sum(x["needed_fte"] for x in roles if x["role"] != "head_of_sales"), 1),
                     max=settings["max_reports_per_head"],
                     departments=t.number(r["needed_fte"]),
                     at=at,
@@ -334,6 +341,21 @@ def decisions(
         key = "cover.d_wave" if not waiting else "cover.d_wave_waiting"
         out.append(t(key, named=t.number(worked["manager_id"].notna().sum()), waiting=t.number(waiting)))
     return out
+
+
+def sellers_lead(counts: dict, t: Translator, where: str) -> str:
+    """Who the head count is for: the sellers the plan needs, or the team after the plan's hires.
+
+    ``counts`` has ``sellers`` and, for a team, ``now`` and ``hired``
+    (:func:`~workbench.allocation.step.team_after_hires`); without them the
+    sellers are the plan's (``total``: its FTE, for page 1). ``where`` is the
+    catalogue's section: ``cover`` (mid-sentence) or ``rules`` (a sentence's start).
+    """
+    sellers = t.number(counts["sellers"])
+    if counts.get("now") is None:
+        return t(f"{where}.sellers_plan", sellers=sellers, total=counts.get("total", ""))
+    key = "sellers_team" if counts.get("hired") else "sellers_kept"
+    return t(f"{where}.{key}", sellers=sellers, now=t.number(counts["now"]), hired=t.number(counts["hired"]))
 
 
 def first_worked(ranked: pd.DataFrame, plan: pd.DataFrame | None) -> pd.DataFrame:
