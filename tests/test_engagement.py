@@ -121,6 +121,24 @@ def test_page_one_team_sentences_agree_with_the_roles_and_the_call_plan_names_wh
     if hiring and idle:  # the idle time is said beside the hires, never as a reason to cut the team
         assert "cannot replace them" in team and "no other role has the time" not in team, team
         assert "reduce the team" not in team, team
+    # The head count is for the team there will be: today's sellers plus the hires that pay, as the FTE table has them.
+    heads = roles["head_of_sales"]
+    if heads["recommendation"] == "hire":
+        sellers = [r for r in roles.values() if r["role"] != "head_of_sales"]
+        now = sum(r["people"] or 0 for r in sellers)
+        hired = sum(r["hire_fte"] for r in hiring)
+        assert f"the team will have {now + hired} sellers ({now} today and {hired} new)" in team, team
+    # The FTE table: a hire that does not pay is a dash, never "1" beside a loss.
+    html = demo_runs["en"].html.read_text(encoding="utf-8")
+    table = html[html.index("People needed and available, by role") :]
+    table = table[: table.index("</table>")]
+    for r in roles.values():
+        if r["role"] == "head_of_sales" or r["hire_value"] is None or r["hire_value"] > 0:
+            continue
+        label = {"key_account_manager": "Key-account manager"}.get(r["role"])
+        if label and label in table:
+            row = table[table.index(label) :].split("</tr>")[0]
+            assert row.count("—") >= 2 and "−" not in row, row
     # call_plan.csv: the role of a row is the role of the manager who works it.
     calls = pd.read_csv(run_dir / "call_plan.csv")
     load = pd.read_parquet(run_dir / "artifacts" / "allocation" / "load.parquet")

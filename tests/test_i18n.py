@@ -210,6 +210,8 @@ def test_messages_agree_where_the_old_text_did_not():
         == "У одного руководителя отдела продаж должно быть не больше 7 подчинённых, поэтому нужен 1 руководитель."
     )
     assert RU.count("–", "clients") == "– клиентов"
+    # A missing number is the em dash the playbooks print for "nothing", in both languages.
+    assert RU.number(float("nan")) == "—" and RU.count(None, "clients") == "— клиентов"
 
 
 def test_english_counts_are_one_or_other():

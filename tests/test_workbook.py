@@ -216,6 +216,10 @@ def test_russian_run_writes_russian_sheets_and_headers(finished_run, tmp_path):
     (row,) = _rows(book["Списки обзвона"])
     assert row["Клиент"] == "ООО Ромашка" and row["Код менеджера"] == "M01" and row["Ценность клиента, ₽"] == 1500
     assert row["Сегмент"] == t.label("segments", "lost") and row["Причина"] == "Ушедший клиент"
+    assert row["Код сегмента"] == "Ушедшие"  # no English code before a Russian reader; A–E stay letters
+    assert {r["Код сегмента"] for r in _rows(book["Сегменты"])} >= {"A", "Потенциальные"}
+    hours = [r["Часов в год"] for r in _rows(book["Закрепление клиентов"]) if r["Часов в год"] is not None]
+    assert hours and all(h == round(h, 2) for h in hours)  # no 333.3333333333 in a cell
     assert row["Дата звонка"] == dt.datetime(2026, 1, 15) and row["Список"] == t.label("call_list", "winback")
     assert _column(book["Списки обзвона"], "Дата звонка")[0].number_format == "dd.mm.yyyy"
     headers = [c.value for c in book["Закрепление клиентов"][1]]

@@ -201,6 +201,8 @@ def _missing(value) -> bool:
 
 #: The minus sign of typeset text (U+2212), not the hyphen a keyboard types: −0,7 %, −£1.2M.
 MINUS = "\u2212"
+#: What a table cell or sentence shows for a missing number: the em dash the playbooks use for "nothing".
+MISSING = "\u2014"
 
 
 def _keep_together(text: str) -> str:
@@ -283,7 +285,7 @@ class Translator:
         if isinstance(value, str):
             written = value
         elif _missing(value):
-            written = "–"
+            written = MISSING
         elif digits is not None:
             written = self.number(value, digits)
         elif isinstance(value, Integral) or float(value).is_integer():
@@ -352,20 +354,20 @@ class Translator:
     def number(self, value, digits: int = 0) -> str:
         """A number with ``digits`` decimals and the locale's grouping (1,234 / 1 234)."""
         if _missing(value):
-            return "–"
+            return MISSING
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return _minus(format_decimal(value, format=pattern, locale=self.locale))
 
     def decimal(self, value, max_digits: int = 2) -> str:
         """A number with only the decimals it needs (1, 0.75, 0.5)."""
         if _missing(value):
-            return "–"
+            return MISSING
         return _minus(format_decimal(value, format="#,##0." + "#" * max_digits, locale=self.locale))
 
     def duration(self, hours) -> str:
         """Time a contact takes, as a reader says it: 45 min, 1 h, 1 h 30 min (not 0.75 h)."""
         if _missing(hours):
-            return "–"
+            return MISSING
         minutes = round(float(hours) * 60)
         whole, rest = divmod(minutes, 60)
         parts = ([self("units.hours", n=self.number(whole))] if whole else []) + (
@@ -380,7 +382,7 @@ class Translator:
     def money(self, value, digits: int = 0) -> str:
         """An amount with the currency sign, written for the locale."""
         if _missing(value):
-            return "–"
+            return MISSING
         # The locale's own pattern (English £8,021,266, Russian 8 021 266 ₽), with the decimals asked for.
         pattern = Locale.parse(self.locale).currency_formats["standard"].pattern.split(";")[0]
         pattern = re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), pattern)
@@ -390,7 +392,7 @@ class Translator:
     def money_round(self, value) -> str:
         """Money rounded for a sentence, with its unit and currency: £8.0M, 8,0 млн ₽; under a thousand, whole: £835."""
         if _missing(value):
-            return "–"
+            return MISSING
         if abs(value) < 1000:  # Babel's compact format has no unit below a thousand and keeps every decimal
             return self.money(value, 2 if 0 < abs(value) < 10 else 0)
         text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
@@ -416,7 +418,7 @@ class Translator:
         (axis ticks: 1 bn, 1.5 bn, 2 bn).
         """
         if _missing(value):
-            return "–"
+            return MISSING
         for scale, key in ((1e9, "units.bn"), (1e6, "units.mn"), (1e3, "units.k")):
             if abs(value) >= scale:
                 scaled = value / scale
@@ -427,7 +429,7 @@ class Translator:
     def pct(self, value, digits: int = 1) -> str:
         """A share (0.25) as a percentage for the locale."""
         if _missing(value):
-            return "–"
+            return MISSING
         # The locale's own pattern: English 73%, Russian 73 %.
         pattern = Locale.parse(self.locale).percent_formats[None].pattern.split(";")[0]
         pattern = pattern.replace("#,##0", "#,##0" + ("." + "0" * digits if digits else ""), 1)
@@ -438,7 +440,7 @@ class Translator:
     def date(self, value) -> str:
         """A date written out for the locale (1 November 2025 / 1 ноября 2025 г.)."""
         if _missing(value):
-            return "–"
+            return MISSING
         if hasattr(value, "date") and not isinstance(value, dt.date):
             value = value.date()
         if isinstance(value, dt.datetime):

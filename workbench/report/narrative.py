@@ -1038,6 +1038,9 @@ class ClientReport:
                 ("recommendation", "allocation.col_recommendation", "label:recommendations"),
             ]
             self.text("allocation.fte_intro")
+            # A hire that does not pay is a dash, not "1" beside a loss (summary.json keeps the figures).
+            pays = fte["hire_value"].fillna(0) > 0
+            fte = fte.assign(hire_fte=fte["hire_fte"].where(pays), hire_value=fte["hire_value"].where(pays))
         self.table(fte, cols)
         self.figure(charts.fte(fte, t))
         load = self.load("allocation", "load", optional=True)
@@ -1075,8 +1078,13 @@ class ClientReport:
                 settings = self.load("allocation", "settings")
                 names = dict(zip(load["manager_id"], load["name"].fillna(""), strict=True))
                 flagged = [names.get(m) or str(m) for m in mix["manager_id"]]
+                sellers = int((load["role"] != "head_of_sales").sum())
+                # Most portfolios flagged: "split such portfolios" would mean all of them; say how instead.
+                most = len(mix) > 0 and len(mix) * 2 >= sellers
                 self.text(
-                    "allocation.mix" if len(mix) else "allocation.mix_none",
+                    ("allocation.mix_most" if most else "allocation.mix") if len(mix) else "allocation.mix_none",
+                    portfolios=t.number(sellers),
+                    spread=t.number(int(table["industry"].nunique()) if industries else 0),
                     sizes=t.number(int(mix["mixed_sizes"].sum())),
                     industries=t.number(int(mix["many_industries"].sum())),
                     max=t.number(settings.get("portfolio_max_industries", 3)),

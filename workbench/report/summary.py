@@ -98,6 +98,7 @@ def build(run_dir: str | Path, t: Translator) -> dict:
             "role": r["role"],
             "needed_fte": round(float(r["fte_needed"]), 2),
             "available_fte": None if pd.isna(r["fte_available"]) else round(float(r["fte_available"]), 2),
+            "people": None if pd.isna(r.get("people")) else int(r["people"]),
             "used_fte": round(float(r["fte_used"]), 2),
             "idle_fte": None if pd.isna(r["fte_idle"]) else round(float(r["fte_idle"]), 2),
             "hire_fte": None if pd.isna(r["hire_fte"]) else int(r["hire_fte"]),

@@ -55,7 +55,9 @@ CALL_LIST_COLUMNS = tuple(CALL_LISTS)
 class Sheet:
     """One sheet: its title key, the table and its columns as ``(column, header key, kind)``.
 
-    A kind is ``text``, ``int``, ``number``, ``money`` or ``date``. A header
+    A kind is ``text``, ``int``, ``number``, ``money``, ``date`` or
+    ``segment_code`` (a segment's short code, A–E kept, ``lost`` and
+    ``potential`` in the report's language: ``segment_codes.<code>``). A header
     key is a catalogue key, or a ``(key, values)`` pair for a header with
     placeholders.
     """
@@ -120,7 +122,7 @@ def assignments(call_plan: pd.DataFrame, t: Translator) -> Sheet:
         [
             ("client_id", "plan_xlsx.col_client_id", "text"),
             ("name", "plan_xlsx.col_client", "text"),
-            ("segment", "plan_xlsx.col_segment_code", "text"),
+            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
             ("segment_label", "plan_xlsx.col_segment", "text"),
             ("tier", "plan_xlsx.col_tier", "int"),
             ("action", "plan_xlsx.col_action", "text"),
@@ -158,7 +160,7 @@ def segments(rows: list[dict], t: Translator) -> Sheet:
         "plan_xlsx.sheet_segments",
         table,
         [
-            ("segment", "plan_xlsx.col_segment_code", "text"),
+            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
             ("label", "plan_xlsx.col_segment", "text"),
             ("tier", "plan_xlsx.col_tier", "int"),
             ("rank", "plan_xlsx.col_rank", "int"),
@@ -193,7 +195,7 @@ def playbooks(table: pd.DataFrame, t: Translator) -> Sheet:
         "plan_xlsx.sheet_playbooks",
         table,
         [
-            ("segment", "plan_xlsx.col_segment_code", "text"),
+            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
             ("label", "plan_xlsx.col_segment", "text"),
             ("tier", "plan_xlsx.col_tier", "int"),
             ("action", "plan_xlsx.col_action", "text"),
@@ -220,7 +222,7 @@ def call_lists(table: pd.DataFrame, t: Translator) -> Sheet:
         "rank": ("plan_xlsx.col_list_rank", "int"),
         "client_id": ("plan_xlsx.col_client_id", "text"),
         "name": ("plan_xlsx.col_client", "text"),
-        "segment": ("plan_xlsx.col_segment_code", "text"),
+        "segment": ("plan_xlsx.col_segment_code", "segment_code"),
         "segment_label": ("plan_xlsx.col_segment", "text"),
         "manager_id": ("plan_xlsx.col_manager_id", "text"),
         "manager_name": ("plan_xlsx.col_manager", "text"),
@@ -252,8 +254,11 @@ def write_sheet(ws: Worksheet, sheet: Sheet, t: Translator) -> None:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E7E6E6")
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    kinds = [k for _, _, k in sheet.columns]
-    columns = [sheet.table[c].tolist() for c, _, _ in sheet.columns]
+    columns = [
+        [t.label("segment_codes", v) for v in sheet.table[c]] if k == "segment_code" else sheet.table[c].tolist()
+        for c, _, k in sheet.columns
+    ]
+    kinds = ["text" if k == "segment_code" else k for _, _, k in sheet.columns]
     for row in zip(*columns, strict=True):
         ws.append([cell_value(v, k) for v, k in zip(row, kinds, strict=True)])
     last = get_column_letter(len(sheet.columns))
@@ -286,7 +291,7 @@ def cell_value(value: Any, kind: str) -> Any:
     if kind == "int":
         return int(value)
     if kind in ("number", "money"):
-        return float(value)
+        return round(float(value), 2)  # what the cell shows, without a model's float noise (333.3333333)
     if kind == "date":
         return pd.Timestamp(value).date()
     return artifacts.neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
