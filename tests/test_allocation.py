@@ -421,6 +421,45 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
     assert by.loc["F2", "utilisation"] == pytest.approx(1.0) and by.loc["K1", "clients"] == 2
 
 
+def test_nobody_waits_while_a_move_would_make_room_for_them():
+    from workbench.allocation import assign_clients
+
+    # F1 (farmer) and K1 (key-account manager, who may farm) have 10 h each; no hunter.
+    # A (farmer's, first) takes a1 and a2 to F1: 4 h each, 2 left. p1 (a hunter's, 4 h) may go to a farmer
+    # but not to a KAM: greedily it would wait beside K1's idle 10 h. One move: a1 to K1 (4 / 0.8 = 5 h),
+    # then p1 to F1. a2 was kept by F1: kept clients are not moved.
+    plan = pd.DataFrame(
+        {
+            "segment": ["A", "potential"],
+            "tier": [1, 2],
+            "action": ["work", "work"],
+            "role": ["farmer", "hunter"],
+            "contacts_per_year": [4.0, 4.0],
+            "hours_per_contact": [1.0, 1.0],
+        }
+    )
+    team = pd.DataFrame(
+        {"manager_id": ["F1", "K1"], "role": ["farmer", "key_account_manager"], "capacity": [0.01, 0.01]}
+    )
+    clients = pd.DataFrame(
+        {
+            "client_id": ["a1", "a2", "p1"],
+            "segment": ["A", "A", "potential"],
+            "value": [100, 90, 10],
+            "manager_id": [pd.NA, "F1", pd.NA],
+        }
+    )
+    call_plan, load = assign_clients(clients, plan, team, selling_hours_per_fte=1000)
+    got = call_plan.set_index("client_id")[["manager_id", "status"]].apply(tuple, axis=1).to_dict()
+    assert got == {"a1": ("K1", "stand_in"), "a2": ("F1", "kept"), "p1": ("F1", "stand_in")}
+    by = load.set_index("manager_id")["hours"]
+    assert by["F1"] == pytest.approx(4 + 4 / 0.8) and by["K1"] == pytest.approx(4 / 0.8)  # p1 at a stand-in's pace
+    # Nobody could make room (K1 already full): the client waits, as before.
+    full = team.assign(capacity=[0.01, 0.004])
+    call_plan, _ = assign_clients(clients, plan, full, selling_hours_per_fte=1000)
+    assert call_plan.set_index("client_id").loc["p1", "status"] == "unassigned"
+
+
 def test_assign_clients_gives_key_accounts_to_key_account_managers():
     from workbench.allocation import assign_clients
 

@@ -399,3 +399,88 @@ def test_load_tables_keeps_lines_without_cost_and_says_so(tmp_path):
     assert len(intake.tables["transactions"]) == 2 and intake.rejected.empty
     assert intake.tables["transactions"]["cost"].tolist() == pytest.approx([6.0, 3.0])  # 5 x 6/10
     assert intake.notes == [{"key": "cost_estimated", "values": {"n": 1, "file": "lines.csv"}}]
+
+
+def test_clients_take_the_region_of_most_of_their_lines_and_a_note_says_so(tmp_path):
+    from workbench.config import parse_config
+    from workbench.intake import load_tables
+
+    # K1: two lines in UK, one in France -> UK; K2: one line each, the latest (Spain) breaks the tie;
+    # K3: no country on its line -> no region.
+    (tmp_path / "lines.csv").write_text(
+        "c,d,a,country\n"
+        "K1,2025-01-01,10,UK\nK1,2025-01-02,10,France\nK1,2025-01-03,10,UK\n"
+        "K2,2025-01-01,5,Germany\nK2,2025-02-01,5,Spain\n"
+        "K3,2025-01-01,5,\n",
+        encoding="utf-8",
+    )
+    config = parse_config(
+        {
+            "engagement": {"company": "X"},
+            "data": {
+                "transactions": {
+                    "file": "lines.csv",
+                    "columns": {"client_id": "c", "date": "d", "amount": "a", "region": "country"},
+                }
+            },
+        }
+    )
+    intake = load_tables(config, tmp_path)
+    regions = intake.tables["clients"].set_index("client_id")["region"]
+    assert regions["K1"] == "UK" and regions["K2"] == "Spain" and pd.isna(regions["K3"])
+    assert intake.rejected.empty  # a line without a country is kept
+    assert intake.notes == [
+        {
+            "key": "attribute_from_lines",
+            "values": {"file": "lines.csv", "column": "region", "clients": 2, "mixed": 2},
+        }
+    ]
+
+
+def test_a_client_tables_own_region_wins_over_its_lines():
+    from workbench.intake.checks import attributes_from_lines
+
+    clients = pd.DataFrame({"client_id": ["K1", "K2"], "region": pd.Series(["Kazan", pd.NA], dtype="string")})
+    tx = pd.DataFrame(
+        {"client_id": ["K1", "K2"], "date": pd.to_datetime(["2025-01-01"] * 2), "region": ["Moscow", "Omsk"]}
+    )
+    out, notes = attributes_from_lines(clients, tx, "lines.csv")
+    assert out["region"].tolist() == ["Kazan", "Omsk"]
+    assert notes[0]["values"]["clients"] == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_page_one_says_what_the_lines_without_a_client_are_worth(tmp_path, language):
+    from workbench import artifacts
+    from workbench.config import parse_config
+    from workbench.intake import load_tables
+    from workbench.report.narrative import ClientReport
+
+    # Two lines of 90 and 10 have a client; one of 50 has none and one of 1 has an unreadable date.
+    (tmp_path / "lines.csv").write_text(
+        "c,d,a\nK1,2025-01-01,90\nK2,2025-01-02,10\n,2025-01-03,50\nK2,someday,1\n", encoding="utf-8"
+    )
+    config = parse_config(
+        {
+            "engagement": {"company": "X"},
+            "data": {"transactions": {"file": "lines.csv", "columns": {"client_id": "c", "date": "d", "amount": "a"}}},
+        }
+    )
+    intake = load_tables(config, tmp_path)
+    rejected = intake.rejected.set_index("row")
+    assert rejected.loc[4, "amount"] == 50 and rejected.loc[5, "amount"] == 1  # rejected.csv says what is at stake
+    artifacts.save(tmp_path, "intake", rejected=intake.rejected, transactions=intake.tables["transactions"])
+    (sentence,) = ClientReport(tmp_path, language)._left_out()
+    # 2 lines, 51 of 151 = 34 %; not all of them lack only a client, so the general reason.
+    if language == "en":
+        assert sentence.startswith("Data left out: 2 lines of the sales export, worth")
+        assert "(34%" in sentence and "could not be read" in sentence
+    else:
+        assert sentence.startswith("Данные вне анализа: 2 строки выгрузки продаж на")
+        assert "(34\u00a0%" in sentence and "не удалось прочитать" in sentence
+    # Lines without a client only: said as such; under 1 % of the value: left to the appendix.
+    only = intake.rejected.loc[intake.rejected["column"] == "client_id"]
+    artifacts.save(tmp_path, "intake", rejected=only)
+    assert "no client ID" in ClientReport(tmp_path, "en")._left_out()[0]
+    artifacts.save(tmp_path, "intake", rejected=only.assign(amount=0.5))
+    assert ClientReport(tmp_path, "en")._left_out() == []

@@ -38,7 +38,9 @@ CANONICAL_COLUMNS: dict[str, dict[str, list[str]]] = {
     "transactions": {
         # amount may instead be derived from quantity x unit_price
         "required": ["client_id", "date", "amount"],
-        "optional": ["invoice_id", "product_line", "cost", "quantity", "unit_price"],
+        # region, industry and channel on a line describe its client (an export of lines only, such as
+        # Online Retail's Country): each client takes the value of most of its lines (intake.checks)
+        "optional": ["invoice_id", "product_line", "cost", "quantity", "unit_price", "region", "industry", "channel"],
     },
     "payments": {
         "required": ["invoice_id", "due_date", "paid_date"],

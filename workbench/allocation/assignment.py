@@ -84,6 +84,7 @@ def assign_clients(
         ["key", "_o", "value"], ascending=[False, True, False]
     )
     rows = []
+    asked: dict[int, dict] = {}  # per worked row (key accounts aside): what it may be given to, for make_room
     for c in members.to_dict("records"):
         seg = segs.get(c["segment"], {"action": "stop", "tier": None, "role": "none", "contacts_per_year": 0})
         who, status = None, seg["action"] if seg["action"] != "work" else "unassigned"
@@ -117,6 +118,13 @@ def assign_clients(
                 stand_in_efficiency,
                 exclude=c["former_manager"] if pd.notna(c["former_manager"]) else None,
             )
+            asked[len(rows)] = {
+                "allowed": allowed,
+                "preferred": role,
+                "hours": hours,
+                "contacts": contacts,
+                "exclude": c["former_manager"] if pd.notna(c["former_manager"]) else None,
+            }
         else:
             role, hours, contacts = seg["role"], 0.0, 0
         rows.append(
@@ -136,6 +144,8 @@ def assign_clients(
                 "taken_back": bool(c["taken_back"]),
             }
         )
+    for i in [i for i in asked if rows[i]["status"] == "unassigned"]:
+        make_room(i, rows, asked, by_role, role_of, name_of, left, stand_in_efficiency)
     call_plan = pd.DataFrame(rows)
     assigned = (
         call_plan.loc[call_plan["manager_id"].notna()]
@@ -172,6 +182,66 @@ def _pick(
             left[who] -= cost(who)
             return who, "assigned" if r in (allowed[0], preferred) else "stand_in"
     return None, "unassigned"
+
+
+def make_room(
+    i: int,
+    rows: list[dict],
+    asked: dict[int, dict],
+    by_role: dict,
+    role_of: dict,
+    name_of: dict,
+    left: dict,
+    efficiency: float,
+) -> bool:
+    """Give waiting row ``i`` an owner by moving one earlier client out of the way; False when no move does.
+
+    The clients go out in priority order, so a role a waiting client needs can
+    be filled with earlier clients that another role, with hours left, could
+    also work (a farmer full of A clients while a key-account manager, who
+    may farm, is idle and the waiting client is a hunter's). For each manager
+    who may work the waiting client, most hours left first: an earlier client
+    of theirs (not kept with its own manager: continuity stays) whose hours
+    cover the shortfall moves to the colleague allowed for it with most hours
+    left, and the waiting client takes its place. One move per waiting client.
+    """
+
+    def cost(m: str, ask: dict) -> float:
+        own = (ask["allowed"][0], ask["preferred"])
+        return ask["hours"] if role_of[m] in own else ask["hours"] / efficiency
+
+    def give(j: int, m: str) -> None:
+        ask = asked[j]
+        left[m] -= cost(m, ask)
+        rows[j].update(
+            manager_id=m,
+            manager_name=name_of.get(m, ""),
+            role=role_of[m],
+            contacts_per_year=ask["contacts"],
+            hours=ask["hours"],
+            status="assigned" if role_of[m] in (ask["allowed"][0], ask["preferred"]) else "stand_in",
+        )
+
+    ask = asked[i]
+    owners = [m for r in dict.fromkeys((ask["preferred"], *ask["allowed"])) for m in by_role.get(r, [])]
+    for m in sorted((m for m in owners if m != ask["exclude"]), key=lambda m: -left[m]):
+        short = cost(m, ask) - left[m]
+        if short <= 0:  # an earlier move freed the hours
+            give(i, m)
+            return True
+        for j, other in asked.items():
+            row = rows[j]
+            if row["manager_id"] != m or row["status"] not in ("assigned", "stand_in") or cost(m, other) < short:
+                continue
+            roles = dict.fromkeys((other["preferred"], *other["allowed"]))
+            takers = [k for r in roles for k in by_role.get(r, []) if k not in (m, other["exclude"])]
+            takers = [k for k in takers if left[k] >= cost(k, other)]
+            if takers:
+                left[m] += cost(m, other)
+                give(j, max(takers, key=lambda k: left[k]))
+                give(i, m)
+                return True
+    return False
 
 
 def assignment_quality(call_plan: pd.DataFrame, load: pd.DataFrame, clients: pd.DataFrame) -> dict:

@@ -42,6 +42,47 @@ def estimate_missing_cost(transactions: pd.DataFrame) -> tuple[pd.DataFrame, int
     return out, int(missing.sum())
 
 
+#: Client attributes an export may carry on its invoice lines instead of a client table.
+LINE_ATTRIBUTES = ("region", "industry", "channel")
+
+
+def attributes_from_lines(
+    clients: pd.DataFrame, transactions: pd.DataFrame, file: str = ""
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Give clients the region, industry or channel their invoice lines carry, where the client table has none.
+
+    Each client takes the value of most of its lines, the latest line's
+    value breaking a tie: a rule, stated in a note with how many clients had
+    more than one value, not a guess per value. A value the client table
+    already holds is kept.
+
+    Returns
+    -------
+    clients : DataFrame
+    notes : list of dict
+        One ``attribute_from_lines`` note per attribute taken from the lines:
+        ``file`` (the lines'), ``column``, ``clients`` (that got a value),
+        ``mixed`` (whose lines had more than one).
+    """
+    out, notes = clients.copy(), []
+    for attr in LINE_ATTRIBUTES:
+        if attr not in transactions or not transactions[attr].notna().any():
+            continue
+        lines = transactions.loc[transactions[attr].notna(), ["client_id", attr, "date"]]
+        tally = lines.groupby(["client_id", attr], observed=True).agg(lines=("date", "size"), last=("date", "max"))
+        tally = tally.reset_index().sort_values(["client_id", "lines", "last"], ascending=[True, False, False])
+        chosen = tally.drop_duplicates("client_id").set_index("client_id")[attr]
+        mixed = int((tally.groupby("client_id").size() > 1).sum())
+        own = out[attr] if attr in out else pd.Series(pd.NA, index=out.index, dtype="string")
+        taken = own.isna() & out["client_id"].isin(chosen.index)
+        if not taken.any():
+            continue
+        out[attr] = own.where(~taken, out["client_id"].map(chosen)).astype("string")
+        values = {"file": file, "column": attr, "clients": int(taken.sum()), "mixed": mixed}
+        notes.append({"key": "attribute_from_lines", "values": values})
+    return out, notes
+
+
 def check_relations(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> pd.DataFrame:
     """Reject duplicate clients, lines of unknown clients and payments of unknown invoices."""
     problems = []
@@ -83,6 +124,7 @@ def _relation_rejects(table, files, df, mask, column, reason) -> pd.DataFrame:
             "column": column,
             "value": df.loc[mask, column].astype(str).to_numpy(),
             "reason": reason,
+            "amount": df.loc[mask, "amount"].to_numpy() if "amount" in df else float("nan"),
         }
     )
 

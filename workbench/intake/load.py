@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import EngagementConfig, TableSource
-from .checks import check_relations, estimate_missing_cost, normalise_team
+from .checks import attributes_from_lines, check_relations, estimate_missing_cost, normalise_team
 from .filters import filter_mask
 from .readers import CSV_SUFFIXES, csv_dialect, looks_like_data, read_export
 from .tables import FILTERED_COLUMNS, REJECTED_COLUMNS, Intake, IntakeError
@@ -82,7 +82,9 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     if "clients" not in tables:
         ids = tables["transactions"]["client_id"].dropna().unique()
         tables["clients"] = pd.DataFrame({"client_id": pd.Series(sorted(ids), dtype="string")})
-    notes = []
+    tables["clients"], notes = attributes_from_lines(
+        tables["clients"], tables["transactions"], files["transactions"].name
+    )
     tx, estimated = estimate_missing_cost(tables["transactions"])
     if estimated:
         tables["transactions"] = tx
@@ -100,7 +102,7 @@ def load_tables(config: EngagementConfig, engagement_dir: str | Path) -> Intake:
     all_rejected = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=REJECTED_COLUMNS)
     return Intake(
         tables=tables,
-        rejected=all_rejected[REJECTED_COLUMNS],
+        rejected=all_rejected.reindex(columns=REJECTED_COLUMNS),
         read_rows=read_rows,
         files=files,
         notes=notes,

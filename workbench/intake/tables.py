@@ -46,7 +46,8 @@ NULLABLE = {
     "amount_paid",
     "cost",  # estimated from the line's product line (see estimate_missing_cost), not rejected
 }
-REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason"]
+#: ``amount``: the row's amount where it could be read (transactions, payments), so the money left out is known.
+REJECTED_COLUMNS = ["table", "file", "row", "column", "value", "reason", "amount"]
 #: One decision of how an export was read: a file's (column "") or a column's setting, its value and how.
 FORMAT_COLUMNS = ["table", "file", "column", "canonical", "setting", "value", "how", "thousands", "basis"]
 #: Rows a configured filter left out, per file; ``amount`` is their value (transactions only).

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ..config import CANONICAL_COLUMNS, TableSource
@@ -103,6 +104,7 @@ def to_canonical(raw: pd.DataFrame, table: str, source: TableSource, path: Path)
         if tab == table and canon not in mapping and all(p in out for p in parts):
             out[canon] = out[parts[0]] * out[parts[1]]
     rejected = pd.concat(problems, ignore_index=True) if problems else _empty_rejected()
+    rejected["amount"] = rejected["_index"].map(out["amount"]) if "amount" in out else np.nan
     keep = ~raw.index.isin(rejected["_index"]) if not rejected.empty else pd.Series(True, index=raw.index)
     return Canonical(out.loc[keep].reset_index(drop=True), rejected.drop(columns="_index", errors="ignore"), formats)
 

@@ -221,7 +221,7 @@ class ClientReport:
 
     def _format(self, values: dict) -> dict:
         """Note values written for the locale (0,75 and 1 234 in Russian; codes translated)."""
-        groups = {"metric": "metrics", "replacement": "metrics", "criterion": "criterion"}
+        groups = {"metric": "metrics", "replacement": "metrics", "criterion": "criterion", "column": "line_attribute"}
 
         def write(key, value):
             if key in groups:
@@ -312,6 +312,7 @@ class ClientReport:
         sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
             conclusions["money"],
+            *self._left_out(),
             t(
                 "cover.f_base",  # the statuses that hold clients: no "0 potential clients"
                 parts=t.join(
@@ -334,6 +335,41 @@ class ClientReport:
         self.emit(
             f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
         )
+
+    #: Sales lines left out (rejected) are said on page 1 from this share of the export's value on.
+    LEFT_OUT_SHARE = 0.01
+
+    def _left_out(self) -> list[str]:
+        """Page 1's finding on sales lines the intake could not use, when they are worth a material share.
+
+        The appendix lists every rejected row with its reason; page 1 says it
+        once when it moves the figures (Online Retail: a quarter of its lines
+        have no client).
+        """
+        t = self.t
+        rejected = self.load("intake", "rejected", optional=True)
+        if rejected is None or "amount" not in rejected:
+            return []
+        lines = rejected.loc[rejected["table"] == "transactions"]
+        rows = lines.drop_duplicates(["file", "row"])
+        amount = float(rows["amount"].fillna(0).clip(lower=0).sum())
+        kept = float(self.load("intake", "transactions")["amount"].clip(lower=0).sum())
+        if not len(rows) or amount <= 0 or amount / (amount + kept) < self.LEFT_OUT_SHARE:
+            return []
+        why = (
+            "no_client"
+            if (lines["column"] == "client_id").groupby([lines["file"], lines["row"]]).all().all()
+            else "other"
+        )
+        return [
+            t(
+                "cover.f_left_out",
+                n=t.number(len(rows)),
+                amount=t.money_round(amount),
+                share=t.pct(amount / (amount + kept), 0),
+                why=t(f"cover.f_left_out_why.{why}"),
+            )
+        ]
 
     def goal(self) -> None:
         """Chapter 1: the goal, how concentrated the revenue is, and the market's capacity."""
@@ -1026,7 +1062,7 @@ class ClientReport:
         self.bullets(rules)
         fte = self.load("allocation", "fte")
         fte = fte.loc[(fte["fte_needed"] > 0.005) | (fte["fte_available"].fillna(0) > 0)]
-        self.subheading("allocation.fte_title")
+        parts = [f"<h3>{html.escape(t('allocation.fte_title'))}</h3>"]
         cols = [("role", "allocation.col_role", "label:roles"), ("fte_needed", "allocation.col_needed", "number1")]
         if fte["fte_available"].notna().any():
             cols += [
@@ -1037,11 +1073,12 @@ class ClientReport:
                 ("hire_value", "allocation.col_hire_value", "money"),
                 ("recommendation", "allocation.col_recommendation", "label:recommendations"),
             ]
-            self.text("allocation.fte_intro")
+            parts.append(f"<p>{html.escape(t('allocation.fte_intro'))}</p>")
             # A hire that does not pay is a dash, not "1" beside a loss (summary.json keeps the figures).
             pays = fte["hire_value"].fillna(0) > 0
             fte = fte.assign(hire_fte=fte["hire_fte"].where(pays), hire_value=fte["hire_value"].where(pays))
-        self.table(fte, cols)
+        # The heading and its sentence stay with the table they explain (one page).
+        self.emit('<div class="wb-keep">' + "".join(parts) + self.table_html(fte, cols) + "</div>")
         self.figure(charts.fte(fte, t))
         load = self.load("allocation", "load", optional=True)
         if load is not None:
