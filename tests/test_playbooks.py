@@ -104,9 +104,17 @@ def test_load_template_rejects_an_invalid_entry(tmp_path):
         load_template(tmp_path / "missing.yaml")
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return {lang: load_template(template_path("default", lang)) for lang in ("en", "ru")}
+#: The templates shipped in templates/playbooks/ (each in both languages).
+SHIPPED = ("default", "small_business")
+
+
+@pytest.fixture(scope="module", params=SHIPPED)
+def shipped(request):
+    return {lang: load_template(template_path(request.param, lang)) for lang in ("en", "ru")}
+
+
+def test_every_shipped_template_is_tested():
+    assert {p.name.split(".")[0] for p in (TEMPLATES / "playbooks").glob("*.yaml")} == set(SHIPPED)
 
 
 def test_shipped_templates_have_the_same_entries(shipped):
@@ -137,8 +145,9 @@ def test_shipped_template_covers_every_segment(shipped, lang):
     assert out.set_index("segment").loc["E", "contacts_per_year"] == shipped[lang]["tier_4"]["contacts_per_year"]
 
 
+@pytest.mark.parametrize("template", SHIPPED)
 @pytest.mark.parametrize("language", ["en", "ru"])
-def test_default_resources_name_no_role_so_they_never_contradict_who_works(language):
+def test_default_resources_name_no_role_so_they_never_contradict_who_works(language, template):
     """Who works a segment is the plan's (its assignment); a template's resources are tools and materials."""
     import re
 
@@ -148,7 +157,7 @@ def test_default_resources_name_no_role_so_they_never_contradict_who_works(langu
     sellers = ("head_of_sales", "key_account_manager", "farmer", "closer", "hunter")  # not "automation"
     roles = [t.label("roles", r).lower() for r in sellers]
     words = r"\b(manager|hunter|farmer)\b" if language == "en" else r"(менеджер|охотник|фермер)"
-    for name, entry in load_template(template_path("default", language)).items():
+    for name, entry in load_template(template_path(template, language)).items():
         text = str(entry.get("resources", "")).lower()
         assert not re.search(words, text), (name, text)
         assert not any(role in text for role in roles), (name, text)

@@ -352,8 +352,8 @@ class ClientReport:
             return []
         lines = rejected.loc[rejected["table"] == "transactions"]
         rows = lines.drop_duplicates(["file", "row"])
-        amount = float(rows["amount"].fillna(0).clip(lower=0).sum())
-        kept = float(self.load("intake", "transactions")["amount"].clip(lower=0).sum())
+        amount = float(rows["amount"].fillna(0).sum())  # net, as revenue is everywhere: returns count against
+        kept = float(self.load("intake", "transactions")["amount"].sum())
         if not len(rows) or amount <= 0 or amount / (amount + kept) < self.LEFT_OUT_SHARE:
             return []
         why = (
@@ -898,7 +898,7 @@ class ClientReport:
             )
         if rows is not None and len(rows) == 1:
             role = str(rows["role"].iloc[0])
-        if role not in ("none", own_role) and own_role != "none":
+        if role not in ("none", "automation", own_role) and own_role != "none":  # automation stands in for nobody
             return t("playbooks.stand_in", worker=t.label("roles", role), role=t.inline("roles", own_role))
         return t.label("roles", role)
 
