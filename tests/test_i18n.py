@@ -368,3 +368,22 @@ def test_negative_numbers_carry_a_real_minus_sign():
     assert RU.money(-1500) == f"{minus}1\u00a0500\u00a0₽" and RU.number(-1234) == f"{minus}1\u00a0234"
     assert RU.money_round(-1.2e6).startswith(minus) and "-" not in RU.money_short(-1e5)
     assert RU.count(-2, "clients") == f"{minus}2 клиента"  # the form is still chosen from the number
+
+
+def test_money_in_sentences_has_three_significant_figures_and_a_band_is_a_share(tmp_path):
+    from workbench.report.narrative import ClientReport
+
+    ru, en = Translator("ru", "RUB"), Translator("en", "GBP")
+    # The same precision whatever the size: no "298 млн ₽" beside "594,8 млн ₽".
+    assert [ru.money_round(v) for v in (594.8e6, 297.96e6, 26.44e6, 1.1e9)] == [
+        "595\u00a0млн\u00a0₽",
+        "298\u00a0млн\u00a0₽",
+        "26,4\u00a0млн\u00a0₽",
+        "1,1\u00a0млрд\u00a0₽",
+    ]
+    assert en.money_round(12_345) == "£12.3k" and en.money_round(999_960_000) == "£1bn"
+    # A forecast's band in one unit: a share of the value, not "1,1 млрд ₽ ± 324,6 млн ₽".
+    report = ClientReport(tmp_path, "ru", currency="RUB")
+    assert report._banded(1.1e9, 3.246e8) == "1,1\u00a0млрд\u00a0₽ ± 30\u00a0%"
+    assert report._banded(1.1e9, float("nan")) == "1,1\u00a0млрд\u00a0₽"
+    assert report._banded(float("nan"), 1.0) == "—"

@@ -55,6 +55,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 import io
+import math
 import re
 import string
 from decimal import Decimal
@@ -395,7 +396,10 @@ class Translator:
             return MISSING
         if abs(value) < 1000:  # Babel's compact format has no unit below a thousand and keeps every decimal
             return self.money(value, 2 if 0 < abs(value) < 10 else 0)
-        text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=1)
+        # Three significant figures, the same in every sentence and table: 7.4bn, 26.4m, 298m (not 594.8m).
+        mantissa = abs(value) / 10 ** (3 * int(math.log10(abs(value)) // 3))
+        digits = 0 if round(mantissa, 1) >= 100 else 1
+        text = format_compact_currency(value, self.currency, locale=self.locale, fraction_digits=digits)
         return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # RUB 1.4bn, not RUB1.4bn
 
     def money_range(self, low, high) -> dict[str, str]:

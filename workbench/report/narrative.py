@@ -20,6 +20,7 @@ import pandas as pd
 from .. import STEPS, artifacts
 from .. import goal as goal_diagnostics
 from . import charts, summary
+from .i18n import MISSING
 from .summary import sellers_lead
 
 
@@ -821,11 +822,16 @@ class ClientReport:
             self.table(table, cols)
 
     def _banded(self, value, band) -> str:
-        """A forecast with its band: 1.8 mn ± 0.3 mn (just the value where no backtest gives a band)."""
+        """A forecast with its band as a share of it: "£1.8m ± 17%" (the value alone where no backtest gives a band).
+
+        A share reads in one unit whatever the sizes ("1,1 млрд ₽ ± 324,6 млн ₽" mixed two).
+        """
         t = self.t
         if pd.isna(value):
-            return "–"
-        return t.money_round(value) + ("" if pd.isna(band) else f" ± {t.money_round(band)}")
+            return MISSING
+        if pd.isna(band) or not value:
+            return t.money_round(value)
+        return f"{t.money_round(value)} ± {t.pct(abs(band / value), 0)}"
 
     def _forecast_values(self, info: dict, model: str) -> dict:
         p = info["reason_params"]
