@@ -477,3 +477,5 @@ def test_no_page_is_under_half_full_but_a_chapters_last(demo_runs, language):
     layout = json.loads((demo_runs[language].run_dir / "artifacts" / "report" / "pages.json").read_text())
     assert len(layout) > 8 and layout[0]["page"] == 1
     assert short_pages(layout) == []
+    # A portrait report throughout: no chapter turns its pages to landscape midway.
+    assert 'class="cell landscape"' not in demo_runs[language].html.read_text(encoding="utf-8")

@@ -203,6 +203,26 @@ def test_wide_tables_are_fitted_for_print(tmp_path):
     assert pdf.read_bytes()[:4] == b"%PDF"
 
 
+def test_a_table_of_phrases_that_wrap_stays_on_a_portrait_page(tmp_path):
+    pd = pytest.importorskip("pandas")
+    phrases = pd.DataFrame(
+        [["Рост маржи за счёт крупнейших клиентов"] * 6] * 4, columns=[f"Сценарий {i}" for i in range(6)]
+    )
+    nb = nbformat.v4.new_notebook()
+    cells = []
+    for classes in ("dataframe", "dataframe wb-wrap"):
+        cell = nbformat.v4.new_code_cell("")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": phrases.to_html(classes=classes)})]
+        cells.append(cell)
+    nb.cells = cells
+    nbformat.write(nb, tmp_path / "p.ipynb")
+    html = render_html(tmp_path / "p.ipynb", tmp_path / "p.html").read_text(encoding="utf-8")
+    plain, wrapped = re.findall(r"<table[^>]*>", html)
+    assert "x-wide" in plain  # 6 x 30 characters of text: landscape
+    assert "wb-wrap" in wrapped and "x-wide" not in wrapped  # the same phrases wrap in portrait columns
+    assert html.count('class="cell landscape"') == 1
+
+
 def test_page_layout_measures_fill_and_finds_the_pages_that_end_chapters():
     import weasyprint
 

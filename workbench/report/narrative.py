@@ -243,7 +243,7 @@ class ClientReport:
         """A matplotlib figure (embedded by nbconvert as an SVG image, vector for print)."""
         self.emit(fig)
 
-    def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> None:
+    def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False) -> None:
         """Emit ``df`` as an HTML table.
 
         Parameters
@@ -254,17 +254,21 @@ class ClientReport:
             ``number``, ``number1``, ``number2``, ``money``, ``pct``,
             ``date``, or ``label:<group>``, which translates codes of that
             catalogue group (roles, statuses).
+        wrap : bool
+            Its text cells are short phrases that may wrap in narrow columns
+            (class ``wb-wrap``): printing sizes it for portrait rather than
+            turning its page to landscape (:func:`~workbench.report.render.fit_tables`).
         """
-        self.emit(self.table_html(df, columns))
+        self.emit(self.table_html(df, columns, wrap=wrap))
 
-    def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]]) -> str:
+    def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False) -> str:
         """The HTML of :meth:`table` (escaped cells, formats as there)."""
         out = pd.DataFrame()
         for col, header, fmt in columns:
             write = self._formatter(fmt, col)
             out[header[1:] if header.startswith("=") else self.t(header)] = [write(v) for v in df[col]]
         # A short table stays on one page; a long one may break (its header repeats).
-        classes = "dataframe wb-table" + (" wb-keep" if len(out) <= 15 else "")
+        classes = "dataframe wb-table" + (" wb-keep" if len(out) <= 15 else "") + (" wb-wrap" if wrap else "")
         return out.to_html(index=False, escape=True, classes=classes, border=0)
 
     def _formatter(self, fmt: str, col: str) -> Callable:
@@ -273,7 +277,7 @@ class ClientReport:
             group = fmt.split(":", 1)[1]
             return lambda v: t.label(group, v)
         writers: dict[str, Callable[[Any], str]] = {
-            "text": lambda v: "–" if pd.isna(v) else str(v),
+            "text": lambda v: MISSING if pd.isna(v) else str(v),
             "int": t.number,
             "number": t.number,
             "number1": lambda v: t.number(v, 1),
@@ -990,6 +994,7 @@ class ClientReport:
                 ("hours", "allocation.col_hours", "number"),
                 ("fte", "allocation.col_fte", "number1"),
             ],
+            wrap=True,
         )
         over = self.load("allocation", "break_even")
         self.subheading("allocation.economics_title")
@@ -1084,7 +1089,7 @@ class ClientReport:
             pays = fte["hire_value"].fillna(0) > 0
             fte = fte.assign(hire_fte=fte["hire_fte"].where(pays), hire_value=fte["hire_value"].where(pays))
         # The heading and its sentence stay with the table they explain (one page).
-        self.emit('<div class="wb-keep">' + "".join(parts) + self.table_html(fte, cols) + "</div>")
+        self.emit('<div class="wb-keep">' + "".join(parts) + self.table_html(fte, cols, wrap=True) + "</div>")
         self.figure(charts.fte(fte, t))
         load = self.load("allocation", "load", optional=True)
         if load is not None:
@@ -1199,6 +1204,7 @@ class ClientReport:
                 shown,
                 [("metric", "=", "text")]  # the rows name themselves: no header
                 + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
+                wrap=True,
             )
 
     def call_lists(self) -> None:

@@ -282,11 +282,13 @@ def _mark_wide_table(table) -> None:
     Notes
     -----
     The estimate counts, per column, the longest number or text in the body
-    (text capped at 30 characters, since it can wrap) and the longest word of
-    the header. Screens are unaffected: there a wide table scrolls
+    (text capped at 30 characters, since it can wrap; at 12 in a table of
+    class ``wb-wrap``, whose cells are phrases that wrap in narrow columns)
+    and the longest word of the header. Screens are unaffected: there a wide table scrolls
     horizontally inside its output.
     """
     widths: dict[int, int] = {}
+    cap = 12 if "wb-wrap" in table.get("class", []) else 30
     for tr in table.find_all("tr"):
         if tr.find_parent("table") is not table:
             continue
@@ -301,7 +303,7 @@ def _mark_wide_table(table) -> None:
             elif "num" in cell.get("class", []):
                 need = len(text)
             else:
-                need = min(len(text), 30)
+                need = min(len(text), cap)
             widths[pos] = max(widths.get(pos, 0), need)
     chars, ncols = sum(widths.values()), len(widths)
     if not chars:
