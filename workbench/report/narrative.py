@@ -1105,6 +1105,25 @@ class ClientReport:
             if not counts.get("unassigned", 0):
                 parts.append(t("allocation.assign_part.none_waiting"))
             self.text("allocation.assign_intro", parts="; ".join(parts))
+            # Who stands in for whom: a key-account manager with a hundred A clients needs its reason said.
+            standing = plan.loc[plan["status"] == "stand_in"]
+            if len(standing):
+                by_role = standing.groupby("role", sort=False)
+                order = standing["role"].value_counts().index
+                self.text(
+                    "allocation.stand_in_detail",
+                    parts="; ".join(
+                        t(
+                            "allocation.stand_in_part",
+                            role=t.label("roles_plural", role),
+                            n=t.number(len(by_role.get_group(role))),
+                            segments=summary._names(
+                                [{"segment": s} for s in dict.fromkeys(by_role.get_group(role)["segment"])], t
+                            ),
+                        )
+                        for role in order
+                    ),
+                )
             if quality.get("continuity") is not None:
                 self.text(
                     "allocation.quality",
