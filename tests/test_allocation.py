@@ -460,6 +460,46 @@ def test_nobody_waits_while_a_move_would_make_room_for_them():
     assert call_plan.set_index("client_id").loc["p1", "status"] == "unassigned"
 
 
+def test_portfolios_are_kept_apart_by_industry_and_size_before_hours():
+    from workbench.allocation import assign_clients
+    from workbench.allocation.assignment import portfolio_mix
+
+    # F1 has 10 h, F2 20 h; each A client takes 4 h. By hours alone F2 would take x1, y1 and x2 (16, 12, 8 h left)
+    # and F1 y2. With one industry per portfolio: x1 to F2 (most hours), y1 to F1 (F2 holds X already),
+    # then each industry to the manager who holds it.
+    plan = pd.DataFrame(
+        {
+            "segment": ["A"],
+            "tier": [1],
+            "action": ["work"],
+            "role": ["farmer"],
+            "contacts_per_year": [4.0],
+            "hours_per_contact": [1.0],
+        }
+    )
+    team = pd.DataFrame({"manager_id": ["F1", "F2"], "role": ["farmer"] * 2, "capacity": [0.01, 0.02]})
+    clients = pd.DataFrame(
+        {
+            "client_id": ["x1", "y1", "x2", "y2"],
+            "segment": ["A"] * 4,
+            "value": [100, 90, 80, 70],
+            "industry": ["X", "Y", "X", "Y"],
+            "size_band": ["large", "micro", "large", "micro"],
+        }
+    )
+    call_plan, _ = assign_clients(clients, plan, team, selling_hours_per_fte=1000, max_industries=1)
+    owners = dict(zip(call_plan["client_id"], call_plan["manager_id"], strict=True))
+    assert owners == {"x1": "F2", "y1": "F1", "x2": "F2", "y2": "F1"}
+    assert portfolio_mix(call_plan, clients, max_industries=1).empty  # nothing mixed
+    # Size alone (industries unknown) keeps large and micro apart the same way.
+    call_plan, _ = assign_clients(clients.drop(columns="industry"), plan, team, selling_hours_per_fte=1000)
+    assert dict(zip(call_plan["client_id"], call_plan["manager_id"], strict=True)) == owners
+    # A kept client stays with its manager even where it mixes (continuity first).
+    kept = clients.assign(manager_id=[pd.NA, "F2", pd.NA, pd.NA])
+    call_plan, _ = assign_clients(kept, plan, team, selling_hours_per_fte=1000, max_industries=1)
+    assert call_plan.set_index("client_id").loc["y1", ["manager_id", "status"]].tolist() == ["F2", "kept"]
+
+
 def test_assign_clients_gives_key_accounts_to_key_account_managers():
     from workbench.allocation import assign_clients
 

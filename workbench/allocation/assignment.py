@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 import pandas as pd
 
 from .economics import STAND_IN
@@ -17,6 +20,7 @@ def assign_clients(
     key_account_hours: float = 0.0,
     stand_in_efficiency: float = 0.8,
     take_back: set[str] | None = None,
+    max_industries: int = 3,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Who works which client, how often: the call plan, as the plan decided it.
 
@@ -32,7 +36,15 @@ def assign_clients(
     otherwise it goes to the person of the plan's worker role with most hours
     left, then to a stand-in, whose hours count at ``stand_in_efficiency``.
     A client waits (``unassigned``) only when nobody who may work it has the
-    hours.
+    hours, even after moving one earlier client aside (:func:`make_room`).
+
+    Among the people of a role who have the hours, the portfolio decides
+    before the hours left (the method: do not give one manager large and
+    micro clients, nor very different industries): first someone whose
+    portfolio holds no client at the other end of the size scale, then
+    someone who already has the client's industry, then someone with fewer
+    than ``max_industries`` industries; the one with most hours left among
+    equals. Clients kept by their manager stay where they are.
 
     Parameters
     ----------
@@ -50,6 +62,9 @@ def assign_clients(
         Clients whose current manager held them too long without a sale (the
         method: do not let sellers hoard clients): their manager is not kept,
         and ``taken_back`` says so.
+    max_industries : int, default 3
+        Industries one portfolio may span before a new one counts against a
+        manager (as :func:`portfolio_mix` judges it).
 
     Returns
     -------
@@ -83,19 +98,23 @@ def assign_clients(
     members = members.assign(_o=members["segment"].map(order)).sort_values(
         ["key", "_o", "value"], ascending=[False, True, False]
     )
-    rows = []
+    book = Portfolios(list(people["manager_id"]), max_industries)
+    rows: list[dict] = []
     asked: dict[int, dict] = {}  # per worked row (key accounts aside): what it may be given to, for make_room
     for c in members.to_dict("records"):
+        fit = book.fit(c.get("industry"), c.get("size_band"))
         seg = segs.get(c["segment"], {"action": "stop", "tier": None, "role": "none", "contacts_per_year": 0})
         who, status = None, seg["action"] if seg["action"] != "work" else "unassigned"
         if c["key"]:
             role, hours, contacts = "key_account_manager", key_account_hours, seg.get("contacts_per_year", 0)
             allowed = (role, *STAND_IN[role])
             # The method's rule first (a key-account manager), then the current manager or another stand-in.
-            who, status = _pick(c["current_manager"], (role,), by_role, role_of, left, hours, role, stand_in_efficiency)
+            who, status = _pick(
+                c["current_manager"], (role,), by_role, role_of, left, hours, role, stand_in_efficiency, fit=fit
+            )
             if who is None:
                 who, status = _pick(
-                    c["current_manager"], allowed, by_role, role_of, left, hours, role, stand_in_efficiency
+                    c["current_manager"], allowed, by_role, role_of, left, hours, role, stand_in_efficiency, fit=fit
                 )
             if who is None:  # nobody has the hours: the one with most left owns it anyway
                 pool = [m for r in allowed for m in by_role.get(r, [])]
@@ -117,6 +136,7 @@ def assign_clients(
                 role,
                 stand_in_efficiency,
                 exclude=c["former_manager"] if pd.notna(c["former_manager"]) else None,
+                fit=fit,
             )
             asked[len(rows)] = {
                 "allowed": allowed,
@@ -124,9 +144,13 @@ def assign_clients(
                 "hours": hours,
                 "contacts": contacts,
                 "exclude": c["former_manager"] if pd.notna(c["former_manager"]) else None,
+                "industry": c.get("industry"),
+                "size_band": c.get("size_band"),
             }
         else:
             role, hours, contacts = seg["role"], 0.0, 0
+        if who is not None:
+            book.add(who, c.get("industry"), c.get("size_band"))
         rows.append(
             {
                 "client_id": c["client_id"],
@@ -145,7 +169,7 @@ def assign_clients(
             }
         )
     for i in [i for i in asked if rows[i]["status"] == "unassigned"]:
-        make_room(i, rows, asked, by_role, role_of, name_of, left, stand_in_efficiency)
+        make_room(i, rows, asked, by_role, role_of, name_of, left, stand_in_efficiency, book)
     call_plan = pd.DataFrame(rows)
     assigned = (
         call_plan.loc[call_plan["manager_id"].notna()]
@@ -162,11 +186,12 @@ def assign_clients(
 
 
 def _pick(
-    current, allowed, by_role, role_of, left, hours, preferred, efficiency, exclude=None
+    current, allowed, by_role, role_of, left, hours, preferred, efficiency, exclude=None, fit=None
 ) -> tuple[str | None, str]:
     """The owner of one client: current manager, else the preferred role, else a stand-in; hours booked.
 
-    ``exclude`` is a manager who may not get the client (the one it was taken back from).
+    ``exclude`` is a manager who may not get the client (the one it was taken back from); ``fit``
+    (:meth:`Portfolios.fit`) ranks the people of a role before their hours left.
     """
 
     def cost(m: str) -> float:
@@ -178,7 +203,7 @@ def _pick(
     for r in dict.fromkeys((preferred, *allowed)):
         candidates = [m for m in by_role.get(r, []) if left[m] >= cost(m) and m != exclude]
         if candidates:
-            who = max(candidates, key=lambda m: left[m])
+            who = max(candidates, key=lambda m: (fit(m) if fit else (), left[m]))
             left[who] -= cost(who)
             return who, "assigned" if r in (allowed[0], preferred) else "stand_in"
     return None, "unassigned"
@@ -193,6 +218,7 @@ def make_room(
     name_of: dict,
     left: dict,
     efficiency: float,
+    book: Portfolios | None = None,
 ) -> bool:
     """Give waiting row ``i`` an owner by moving one earlier client out of the way; False when no move does.
 
@@ -213,6 +239,8 @@ def make_room(
     def give(j: int, m: str) -> None:
         ask = asked[j]
         left[m] -= cost(m, ask)
+        if book is not None:
+            book.add(m, ask.get("industry"), ask.get("size_band"))
         rows[j].update(
             manager_id=m,
             manager_name=name_of.get(m, ""),
@@ -238,10 +266,53 @@ def make_room(
             takers = [k for k in takers if left[k] >= cost(k, other)]
             if takers:
                 left[m] += cost(m, other)
-                give(j, max(takers, key=lambda k: left[k]))
+                if book is not None:
+                    book.remove(m, other.get("industry"), other.get("size_band"))
+                    fit = book.fit(other.get("industry"), other.get("size_band"))
+                    give(j, max(takers, key=lambda k: (fit(k), left[k])))
+                else:
+                    give(j, max(takers, key=lambda k: left[k]))
                 give(i, m)
                 return True
     return False
+
+
+class Portfolios:
+    """Who holds which industries and sizes so far, to keep portfolios apart as the method asks."""
+
+    def __init__(self, managers: list[str], max_industries: int = 3):
+        self.industries: dict[str, Counter] = {m: Counter() for m in managers}
+        self.sizes: dict[str, Counter] = {m: Counter() for m in managers}
+        self.max_industries = max_industries
+
+    def add(self, manager: str, industry, size) -> None:
+        """Book a client of ``industry`` and ``size`` into ``manager``'s portfolio."""
+        if pd.notna(industry):
+            self.industries[manager][industry] += 1
+        if pd.notna(size):
+            self.sizes[manager][size] += 1
+
+    def remove(self, manager: str, industry, size) -> None:
+        """Take a client of ``industry`` and ``size`` out of ``manager``'s portfolio (it moved)."""
+        for counts, key in ((self.industries[manager], industry), (self.sizes[manager], size)):
+            if pd.notna(key) and counts[key] > 0:
+                counts[key] -= 1
+                if not counts[key]:
+                    del counts[key]
+
+    def fit(self, industry, size) -> Callable[[str], tuple[int, int]]:
+        """How well a client suits a manager's portfolio: (no size clash, industry already there / room for it)."""
+        far = dict(zip(FAR_SIZES, reversed(FAR_SIZES), strict=True)).get(size) if pd.notna(size) else None
+
+        def score(m: str) -> tuple[int, int]:
+            clash = far is not None and self.sizes[m][far] > 0
+            held = self.industries[m]
+            industry_fit = (
+                0 if pd.isna(industry) else 2 if held[industry] else 1 if len(held) < self.max_industries else 0
+            )
+            return (0 if clash else 1, industry_fit)
+
+        return score
 
 
 def assignment_quality(call_plan: pd.DataFrame, load: pd.DataFrame, clients: pd.DataFrame) -> dict:

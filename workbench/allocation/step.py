@@ -404,6 +404,7 @@ def run_step(
             key_account_hours=kam_hours,
             stand_in_efficiency=a.stand_in_efficiency,
             take_back=hoarded,
+            max_industries=portfolio_max_industries,
         )
         artifacts.write_csv(call_plan.round({"hours": 2, "contacts_per_year": 2}), Path(run_dir) / "call_plan.csv")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
