@@ -1278,6 +1278,27 @@ class ClientReport:
             intro = html.escape(t("calls.winback_top", n=t.number(len(top))))
             self.emit(f'<div class="wb-keep"><p>{intro}</p>{table}</div>')  # the sentence stays with its table
 
+    #: Intake's reasons (rejected.csv keeps them as written, for the analyst) and their catalogue keys.
+    REASONS = (
+        (r"empty", "rejected.empty"),
+        (r"not a date in format (?P<format>.+)", "rejected.not_date_format"),
+        (r"not a date", "rejected.not_date"),
+        (r"not a number \(decimal mark '(?P<mark>.)'\)", "rejected.not_number_mark"),
+        (r"not a number", "rejected.not_number"),
+        (r"(?P<column>\w+) not in the (?P<table>\w+) file", "rejected.not_in"),
+        (r"duplicate (?P<column>\w+) \(first row kept\)", "rejected.duplicate"),
+    )
+
+    def _reason(self, reason: str) -> str:
+        """A rejected row's reason in the report's language (one intake wrote in English); an unknown one as is."""
+        for pattern, key in self.REASONS:
+            if match := re.fullmatch(pattern, str(reason)):
+                values = match.groupdict()
+                if "table" in values:
+                    values["table"] = self.t.label("tables", values["table"])
+                return self.t(key, **values)
+        return str(reason)
+
     def _read_as(self, row: dict) -> str:
         """A decided format in the reader's words: DD.MM.YYYY, decimal comma and space thousands."""
         t = self.t
@@ -1376,6 +1397,7 @@ class ClientReport:
         rejected = self.load("intake", "rejected")
         if len(rejected):
             reasons = rejected.groupby(["file", "column", "reason"]).size().rename("rows").reset_index()
+            reasons["reason"] = [self._reason(r) for r in reasons["reason"]]
             self.text("appendix.rejected_intro")
             self.table(
                 reasons,
