@@ -32,3 +32,21 @@ def test_c_loses_its_growth_label_when_last_year_does_not_bear_it_out(tmp_path):
     assert "growth not confirmed" in t.label("segments", "C")
     artifacts.save(tmp_path, "grouping", info={"growth_check": {"confirmed": True}})
     assert run_translator(tmp_path, "en", "RUB").label("segments", "C") == "C — growth potential"
+
+
+def test_page_one_names_the_lowest_tier_automated_by_rule_only_when_it_holds_clients_that_matter():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    def seg(code, clients, action="work", reason=""):
+        row = {"segment": code, "tier": 1, "action": action, "reason": reason, "clients": clients}
+        return row | {"margin": None, "revenue": 1.0}
+
+    criteria = pd.DataFrame({"status": ["active"], "revenue": [1.0], "margin": [None]})
+    settings = {"max_reports_per_head": 7}
+    one_lost = [seg("A", 90), seg("lost", 1, "automate")]  # Northwind: 1 of 91 clients, fewer than 5
+    assert not any("automation" in d for d in decisions(one_lost, [], criteria, {}, None, settings, T))
+    many = [seg("A", 90), seg("lost", 10, "automate")]  # 10 of 100
+    said = [d for d in decisions(many, [], criteria, {}, None, settings, T) if "automation" in d]
+    assert len(said) == 1 and "(10 clients)" in said[0]
