@@ -393,10 +393,10 @@ def test_rejected_rows_reasons_are_in_the_reports_language(tmp_path):
     from workbench.report.narrative import ClientReport
 
     ru = ClientReport(tmp_path, "ru")
-    assert ru._reason("empty") == "пусто"
-    assert ru._reason("not a number (decimal mark ',')") == "не число (десятичный знак «,»)"
-    assert ru._reason("client_id not in the clients file") == "client_id нет в таблице «Клиенты»"
+    assert ru._reason("empty") == "пустое значение"
+    assert ru._reason("not a number (decimal mark ',')") == "не число (десятичный разделитель «,»)"
+    assert ru._reason("client_id not in the clients file") == "client_id: значение не найдено в таблице «Клиенты»"
     assert ru._reason("duplicate client_id (first row kept)") == "client_id повторяется (оставлена первая строка)"
-    assert ru._reason("not a date in format %d.%m.%Y").startswith("не дата в формате столбца")
+    assert ru._reason("not a date in format %d.%m.%Y").startswith("не соответствует формату даты")
     assert ru._reason("something new") == "something new"  # an unknown reason is kept, never dropped
     assert ClientReport(tmp_path, "en")._reason("empty") == "empty"
