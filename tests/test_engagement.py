@@ -176,6 +176,13 @@ def test_playbooks_fte_table_and_call_plan_are_views_of_one_plan(demo_runs):
     en = Translator("en")
     for segment, row in plan.loc[plan["action"] == "work"].iterrows():
         assert en.count(row["contacts_per_year"], "contacts_year") in html, segment
+    # summary.json (and so plan.xlsx's segments sheet) names the role most of a segment's clients are assigned to.
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    worked = calls.loc[calls["manager_id"].notna() & (calls["action"] == "work")]
+    main = worked.groupby("segment")["role"].agg(lambda r: r.value_counts().index[0])
+    for s in summary["segments"]:
+        if s["segment"] in main.index:
+            assert s["worked_by"] == main[s["segment"]], s["segment"]
 
 
 def test_russian_report_pdf_has_extractable_cyrillic(demo_runs):

@@ -249,3 +249,15 @@ def test_workbench_render_rewrites_plan_xlsx(finished_run, tmp_path, monkeypatch
     rows = _rows(load_workbook(run_dir / "plan.xlsx")["Segments"])
     segments = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["segments"]
     assert [r["Clients"] for r in rows] == [s["clients"] for s in segments]
+
+
+def test_a_stopped_segment_asks_for_a_margin_review_only_where_its_margin_is_negative(finished_run, tmp_path):
+    run_dir = _copy(finished_run["run_dir"], tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    # Stop D as well as E: D's clients buy at a profit, so no "margin review" is asked of anyone for them.
+    stopped = plan.assign(action=plan["action"].where(plan["segment"] != "D", "stop"))
+    artifacts.save(run_dir, "allocation", plan=stopped)
+    t = summary.run_translator(run_dir, "en", "RUB")
+    cards = summary.playbooks(run_dir, t).set_index("segment")
+    assert cards.loc["D", "resources"] == "—"
+    assert cards.loc["E", "action"] == "stop" and cards.loc["E", "resources"] == t("playbooks.stop_resources")

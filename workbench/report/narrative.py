@@ -902,7 +902,13 @@ class ClientReport:
         if rows is not None and len(rows) > 1:
             return _cell(
                 t.join(
-                    t("playbooks.workers_item", role=t.inline("roles", r), n=n)
+                    t(
+                        "playbooks.workers_item"
+                        if r == own_role or own_role == "none"
+                        else "playbooks.workers_stand_in",
+                        role=t.inline("roles", r),
+                        n=n,
+                    )
                     for r, n in zip(rows["role"].astype(str), rows["clients"].astype(int), strict=True)
                 )
             )
@@ -1087,7 +1093,13 @@ class ClientReport:
             parts.append(f"<p>{html.escape(t('allocation.fte_intro'))}</p>")
             # A hire that does not pay is a dash, not "1" beside a loss (summary.json keeps the figures).
             pays = fte["hire_value"].fillna(0) > 0
-            fte = fte.assign(hire_fte=fte["hire_fte"].where(pays), hire_value=fte["hire_value"].where(pays))
+            # Heads of sales follow the team's size, not a pay-off: the heads to appoint, no value.
+            heads = (fte["role"] == "head_of_sales") & (fte["recommendation"] == "hire")
+            to_appoint = (fte["fte_needed"] - fte["fte_available"].fillna(0)).clip(lower=0).round()
+            fte = fte.assign(
+                hire_fte=fte["hire_fte"].where(pays, to_appoint.where(heads)),
+                hire_value=fte["hire_value"].where(pays),
+            )
         # The heading and its sentence stay with the table they explain (one page).
         self.emit('<div class="wb-keep">' + "".join(parts) + self.table_html(fte, cols, wrap=True) + "</div>")
         self.figure(charts.fte(fte, t))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import artifacts
-from .i18n import Translator
+from .i18n import MISSING, Translator
 
 
 def run_translator(run_dir: str | Path, language: str, currency: str) -> Translator:
@@ -67,12 +67,15 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         index="segment", columns="potential_source", values="client_id", aggfunc="size", fill_value=0
     )
     rate = settings["cost_per_hour"]
+    # Who works a segment is who its clients are assigned to (most of them), as the report's tables say.
+    assigned = assigned_roles(run_dir)
+    main = {} if assigned is None else assigned.drop_duplicates("segment").set_index("segment")["role"].to_dict()
     rows = []
     for card in ranked.to_dict("records"):
         seg = card["segment"]
         p = plan.loc[seg] if seg in plan.index else None
         hours = float(p["hours"]) if p is not None else 0.0
-        worker = str(p["worked_by"]) if p is not None else "none"
+        worker = str(main.get(seg, p["worked_by"])) if p is not None else "none"
         rows.append(
             {
                 "segment": seg,
@@ -185,9 +188,20 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
     )
 
     def as_planned(field: str, values: pd.Series) -> list[str]:
-        """A template's channel, contact and resources; for a segment automated or stopped, how it is served."""
+        """A template's channel, contact and resources; for a segment automated or stopped, how it is served.
+
+        A stopped segment's resources are the margin review only where its margin is negative (E); a
+        stopped segment of prospects or small clients needs none.
+        """
+
+        def served(a: str, segment: str) -> str:
+            if a == "stop" and field == "resources" and segment != "E":
+                return MISSING
+            return t(f"playbooks.{a}_{field}")
+
         return [
-            t(f"playbooks.{a}_{field}") if a in ("automate", "stop") else v for a, v in zip(action, values, strict=True)
+            served(a, seg) if a in ("automate", "stop") else v
+            for a, seg, v in zip(action, table["segment"], values, strict=True)
         ]
 
     channel = [
