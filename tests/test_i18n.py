@@ -400,3 +400,19 @@ def test_rejected_rows_reasons_are_in_the_reports_language(tmp_path):
     assert ru._reason("not a date in format %d.%m.%Y").startswith("не соответствует формату даты")
     assert ru._reason("something new") == "something new"  # an unknown reason is kept, never dropped
     assert ClientReport(tmp_path, "en")._reason("empty") == "empty"
+
+
+def test_old_data_is_said_on_page_one_with_its_age(tmp_path):
+    import pandas as pd
+
+    from workbench.report.narrative import ClientReport
+
+    now = pd.Timestamp.now().normalize()
+    en, ru = ClientReport(tmp_path, "en"), ClientReport(tmp_path, "ru")
+    assert en._data_age(now - pd.DateOffset(months=1)) == []  # a fresh export: nothing to say
+    (sentence,) = en._data_age(now - pd.DateOffset(years=28, days=1))
+    assert sentence.startswith("Data as of") and "28 years before this report" in sentence
+    (sentence,) = ru._data_age(now - pd.DateOffset(months=7, days=1))
+    assert "за 7 месяцев до даты отчёта" in sentence
+    (sentence,) = ru._data_age(now - pd.DateOffset(years=21, days=1))
+    assert "за 21 год до даты отчёта" in sentence

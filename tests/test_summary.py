@@ -50,3 +50,19 @@ def test_page_one_names_the_lowest_tier_automated_by_rule_only_when_it_holds_cli
     many = [seg("A", 90), seg("lost", 10, "automate")]  # 10 of 100
     said = [d for d in decisions(many, [], criteria, {}, None, settings, T) if "automation" in d]
     assert len(said) == 1 and "(10 clients)" in said[0]
+
+
+def test_without_a_team_page_one_gives_the_workload_not_a_hiring_plan():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    roles = [
+        {"role": "head_of_sales", "needed_fte": 1.0, "available_fte": None, "recommendation": "hire"},
+        {"role": "farmer", "needed_fte": 2.556, "available_fte": None, "recommendation": "hire"},
+    ]
+    criteria = pd.DataFrame({"status": ["active"], "revenue": [1.0], "margin": [None]})
+    settings = {"max_reports_per_head": 7, "selling_hours_per_fte": 1000}
+    (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Workload")]
+    assert "2,556 hours a year of client contact, about 2.6 FTE account manager (farmer)" in team
+    assert "head of sales" not in team.lower() and "check who does this work today" in team

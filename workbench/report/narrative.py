@@ -316,6 +316,7 @@ class ClientReport:
         self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
         sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
+            *self._data_age(pd.Timestamp(period["end"])),
             conclusions["money"],
             *self._left_out(),
             t(
@@ -340,6 +341,25 @@ class ClientReport:
         self.emit(
             f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
         )
+
+    #: Data that ends this many months or more before the report is said to be old on page 1.
+    DATA_AGE_MONTHS = 6
+
+    def _data_age(self, end: pd.Timestamp) -> list[str]:
+        """Page 1's first finding when the data is old: statuses and the lists' dates are as of its end."""
+        t = self.t
+        today = pd.Timestamp.now().normalize()
+        months = (today.year - end.year) * 12 + today.month - end.month - (today.day < end.day)
+        if months < self.DATA_AGE_MONTHS:
+            return []
+        age = t.number(months // 12) if months >= 24 else t.number(months)
+        return [
+            t(
+                "cover.f_data_age",
+                end=t.date(end),
+                age=t(f"cover.f_data_age_unit.{'years' if months >= 24 else 'months'}", n=age),
+            )
+        ]
 
     #: Sales lines left out (rejected) are said on page 1 from this share of the export's value on.
     LEFT_OUT_SHARE = 0.01

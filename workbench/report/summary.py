@@ -348,12 +348,21 @@ def decisions(
         if not hires and not idle and not heads:
             out.append(t("cover.d_team_ok"))
     else:
-        needed = t.join(
-            t("cover.d_fte", role=t.inline("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
-            for r in roles
-            if r["needed_fte"] > 0.05
-        )
-        out.append(t("cover.d_team_needed", roles=needed))
+        # Without a team this is a workload, not a hiring plan: the hours, and the sellers they make.
+        sellers = [r for r in roles if r["needed_fte"] > 0.05 and r["role"] != "head_of_sales"]
+        if sellers:
+            per_fte = settings.get("selling_hours_per_fte", 1000)
+            out.append(
+                t(
+                    "cover.d_team_needed",
+                    hours=t.number(sum(r["needed_fte"] for r in sellers) * per_fte),
+                    per_fte=t.number(per_fte),
+                    roles=t.join(
+                        t("cover.d_fte", role=t.inline("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
+                        for r in sellers
+                    ),
+                )
+            )
     if call_plan is not None:
         worked = call_plan.loc[call_plan["action"] == "work"]
         waiting = int((worked["status"] == "unassigned").sum())
