@@ -500,6 +500,43 @@ def test_portfolios_are_kept_apart_by_industry_and_size_before_hours():
     assert call_plan.set_index("client_id").loc["y1", ["manager_id", "status"]].tolist() == ["F2", "kept"]
 
 
+def test_the_largest_clients_of_a_stopped_segment_keep_an_owner_for_a_review():
+    from workbench.allocation import assign_clients
+    from workbench.allocation.step import largest_unworked
+
+    # 10 active clients; the top 20 % by revenue are e1 (E, stopped) and a1 (A, worked); e2 is small.
+    clients = pd.DataFrame(
+        {
+            "client_id": ["e1", "a1", "e2"] + [f"x{i}" for i in range(7)],
+            "segment": ["E", "A", "E"] + ["A"] * 7,
+            "status": ["active"] * 10,
+            "revenue": [1000.0, 900.0, 5.0] + [10.0] * 7,
+            "value": [-50.0, 90.0, -1.0] + [1.0] * 7,
+        }
+    )
+    plan = pd.DataFrame(
+        {
+            "segment": ["A", "E"],
+            "tier": [1, 4],
+            "action": ["work", "stop"],
+            "role": ["farmer", "none"],
+            "contacts_per_year": [4.0, 0.0],
+            "hours_per_contact": [1.0, 0.0],
+        }
+    )
+    review = largest_unworked(clients, plan, set())
+    assert review == {"e1": (2.0, 1.0)}  # a1 is worked already; e2 is not among the largest
+    assert largest_unworked(clients, plan, {"e1"}) == {}  # a key account has its owner already
+    assert largest_unworked(clients, plan, set(), contacts_per_year=0) == {}  # the rule off
+    team = pd.DataFrame({"manager_id": ["F1"], "role": ["farmer"], "capacity": [0.01]})  # 10 h
+    call_plan, load = assign_clients(clients, plan, team, selling_hours_per_fte=1000, review=review)
+    rows = call_plan.set_index("client_id")
+    assert rows.loc["e1", ["manager_id", "action", "contacts_per_year", "hours"]].tolist() == ["F1", "work", 2.0, 2.0]
+    assert bool(rows.loc["e1", "review"]) and not rows["review"].drop("e1").any()
+    assert rows.loc["e2", "action"] == "stop" and pd.isna(rows.loc["e2", "manager_id"])
+    assert load.set_index("manager_id").loc["F1", "hours"] == 2.0 + 2 * 4.0  # the review first, then a1 and x0
+
+
 def test_assign_clients_gives_key_accounts_to_key_account_managers():
     from workbench.allocation import assign_clients
 

@@ -454,6 +454,18 @@ class EconomicsConfig(_Strict):
         return value
 
 
+class LargestReviewConfig(_Strict):
+    """Step 6: the largest clients in a segment the plan stops or automates keep an owner (``allocation.largest_review:``).
+
+    The method: the largest clients always have an owner. Those among the top ``top_share`` of active
+    clients by revenue whose segment is not worked by sellers get one for a review of their terms.
+    """
+
+    top_share: float = Field(0.2, ge=0, le=1, description="Share of active clients by revenue counted as the largest.")
+    contacts_per_year: float = Field(2, ge=0, description="Contacts a year of the review (0: the rule is off).")
+    hours_per_contact: float = Field(1.0, gt=0, description="Hours per review contact.")
+
+
 class CallListsConfig(_Strict):
     """Step 6: the seeds' rules for the call lists (``allocation.calls:``)."""
 
@@ -512,6 +524,7 @@ class AllocationConfig(_Strict):
         default_factory=list,
         description="Segments the consultant decides not to work (e.g. [D]); their clients go to the holding area.",
     )
+    largest_review: LargestReviewConfig = Field(default_factory=LargestReviewConfig)
 
 
 #: The sections a what-if scenario may change (never the data or the engagement).

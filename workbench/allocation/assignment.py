@@ -21,6 +21,7 @@ def assign_clients(
     stand_in_efficiency: float = 0.8,
     take_back: set[str] | None = None,
     max_industries: int = 3,
+    review: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Who works which client, how often: the call plan, as the plan decided it.
 
@@ -65,12 +66,19 @@ def assign_clients(
     max_industries : int, default 3
         Industries one portfolio may span before a new one counts against a
         manager (as :func:`portfolio_mix` judges it).
+    review : dict, optional
+        Largest clients of segments the plan does not work, with the
+        contacts a year of their review (``review_hours`` per contact is
+        their hours: ``{client_id: (contacts, hours)}``): right after the key
+        accounts, each gets an owner of any seller role (its current one
+        first, a farmer preferred), even beyond the hours, as a key account
+        does; ``review`` marks the row.
 
     Returns
     -------
     call_plan : DataFrame
         One row per client: ``client_id, name, segment, tier, action, role,
-        manager_id, manager_name, contacts_per_year, hours, status, taken_back`` where
+        manager_id, manager_name, contacts_per_year, hours, status, taken_back, review`` where
         status is ``kept``, ``assigned``, ``stand_in``, ``over_capacity``,
         ``unassigned``, ``automate`` or ``stop``.
     load : DataFrame
@@ -78,6 +86,7 @@ def assign_clients(
         hours_available, utilisation``.
     """
     key_account_ids = key_account_ids or set()
+    review = {k: v for k, v in (review or {}).items() if k not in key_account_ids}
     people = team.copy()
     people["name"] = people.get("name", "")
     people["hours_available"] = people["capacity"] * selling_hours_per_fte
@@ -95,9 +104,8 @@ def assign_clients(
     )
     segs = {s["segment"]: s for s in plan.to_dict("records")}
     order = {s: i for i, s in enumerate(plan["segment"])}
-    members = members.assign(_o=members["segment"].map(order)).sort_values(
-        ["key", "_o", "value"], ascending=[False, True, False]
-    )
+    members = members.assign(_o=members["segment"].map(order), _review=members["client_id"].isin(set(review)))
+    members = members.sort_values(["key", "_review", "_o", "value"], ascending=[False, False, True, False])
     book = Portfolios(list(people["manager_id"]), max_industries)
     rows: list[dict] = []
     asked: dict[int, dict] = {}  # per worked row (key accounts aside): what it may be given to, for make_room
@@ -117,6 +125,18 @@ def assign_clients(
                     c["current_manager"], allowed, by_role, role_of, left, hours, role, stand_in_efficiency, fit=fit
                 )
             if who is None:  # nobody has the hours: the one with most left owns it anyway
+                pool = [m for r in allowed for m in by_role.get(r, [])]
+                if pool:
+                    who, status = max(pool, key=lambda m: left[m]), "over_capacity"
+                    left[who] -= hours
+        elif c["_review"]:  # a largest client of an unworked segment: an owner for a review of its terms
+            contacts, per = review[c["client_id"]]
+            role, hours = "farmer", contacts * per
+            allowed = tuple(r for r in ("farmer", "key_account_manager", "closer", "hunter") if r in by_role)
+            who, status = _pick(
+                c["current_manager"], allowed or (role,), by_role, role_of, left, hours, role, 1.0, fit=fit
+            )
+            if who is None:
                 pool = [m for r in allowed for m in by_role.get(r, [])]
                 if pool:
                     who, status = max(pool, key=lambda m: left[m]), "over_capacity"
@@ -157,7 +177,7 @@ def assign_clients(
                 "name": c.get("name", ""),
                 "segment": c["segment"],
                 "tier": seg["tier"],
-                "action": "work" if c["key"] else seg["action"],
+                "action": "work" if c["key"] or (c["_review"] and who is not None) else seg["action"],
                 "role": role_of.get(who, role) if who is not None else role,  # who does the work
                 "planned_role": role,  # the role the plan gave the segment (or the key account)
                 "manager_id": who,
@@ -166,6 +186,7 @@ def assign_clients(
                 "hours": hours if who is not None else 0.0,
                 "status": status,
                 "taken_back": bool(c["taken_back"]),
+                "review": bool(c["_review"]),
             }
         )
     for i in [i for i in asked if rows[i]["status"] == "unassigned"]:

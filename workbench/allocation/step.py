@@ -164,6 +164,38 @@ def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
     }
 
 
+def largest_unworked(
+    clients: pd.DataFrame,
+    plan: pd.DataFrame,
+    key_accounts: set[str],
+    *,
+    top_share: float = 0.2,
+    contacts_per_year: float = 2,
+    hours_per_contact: float = 1.0,
+) -> dict[str, tuple[float, float]]:
+    """The largest clients in segments the plan stops or automates: they keep an owner for a review.
+
+    The method: the largest clients always have an owner. Among the active
+    clients, the top ``top_share`` by revenue (rounded up, as step 1's
+    concentration counts them) whose segment is not worked by sellers (key
+    accounts aside, they have one) get ``contacts_per_year`` contacts of
+    ``hours_per_contact`` hours: a review of terms and margin, not the
+    segment's sales work. ``contacts_per_year`` 0 turns the rule off.
+
+    Returns
+    -------
+    dict
+        ``{client_id: (contacts_per_year, hours_per_contact)}``.
+    """
+    if contacts_per_year <= 0:
+        return {}
+    active = clients.loc[(clients["status"] == "active") & (clients["revenue"] > 0)]
+    top = active.nlargest(math.ceil(top_share * len(active)), "revenue")
+    unworked = set(plan.loc[plan["action"].isin(["stop", "automate"]), "segment"])
+    chosen = top.loc[top["segment"].isin(unworked) & ~top["client_id"].isin(key_accounts), "client_id"]
+    return {str(c): (float(contacts_per_year), float(hours_per_contact)) for c in chosen}
+
+
 def held_without_sale(clients: pd.DataFrame, start: pd.Timestamp, months: float | None) -> set[str]:
     """Clients their current manager has held for more than ``months`` without a sale: to be taken back.
 
@@ -287,6 +319,7 @@ def run_step(
     stop_segments: list[str] | None = None,
     hold_without_sale_months: float | None = 12,
     portfolio_max_industries: int = 3,
+    largest_review: dict | None = None,
 ) -> dict:
     """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
     from .. import artifacts
@@ -395,6 +428,18 @@ def run_step(
         period = artifacts.load(run_dir, "intake", "period")
         plan_start = pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1)
         hoarded = held_without_sale(clients, plan_start, hold_without_sale_months)
+        review = largest_unworked(clients, final, set(flagged["client_id"]), **(largest_review or {}))
+        if review:
+            reviewed = clients.loc[clients["client_id"].isin(set(review))]
+            rules.append(
+                {
+                    "rule": "largest_review",
+                    "segments": sorted(reviewed["segment"].unique()),
+                    "clients": len(review),
+                    "contacts": next(iter(review.values()))[0],
+                    "share": (largest_review or {}).get("top_share", 0.2),
+                }
+            )
         call_plan, load = assign_clients(
             clients,
             final,
@@ -405,6 +450,7 @@ def run_step(
             stand_in_efficiency=a.stand_in_efficiency,
             take_back=hoarded,
             max_industries=portfolio_max_industries,
+            review=review,
         )
         artifacts.write_csv(call_plan.round({"hours": 2, "contacts_per_year": 2}), Path(run_dir) / "call_plan.csv")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
@@ -486,6 +532,7 @@ def run_step(
             "stop_segments": list(stop_segments or []),
             "hold_without_sale_months": hold_without_sale_months,
             "portfolio_max_industries": portfolio_max_industries,
+            "largest_review": dict(largest_review or {}),
         },
     )
     return {"plan": final, "plan_ideal": plan_ideal, "rules": rules, "fte": position, "notes": notes, **saved}

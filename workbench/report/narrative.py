@@ -885,6 +885,14 @@ class ClientReport:
         profile = {} if profiles is None else {p["segment"]: p for p in profiles.to_dict("records")}
         cards = self.load("priorities", "priorities").set_index("segment")
         assigned = summary.assigned_roles(self.run_dir)
+        calls = self.load("allocation", "call_plan", optional=True)
+        reviewed = (
+            calls.loc[calls["review"] & calls["manager_id"].notna()]
+            .groupby("segment")
+            .agg(n=("client_id", "size"), contacts=("contacts_per_year", "max"))
+            if calls is not None and "review" in calls
+            else pd.DataFrame(columns=["n", "contacts"])
+        )
         for row in table.itertuples():
             title = t("playbooks.card_title", segment=t.label("segments", row.segment), tier=row.tier)
             heading = f'<h3 class="wb-playbook">{html.escape(title)}</h3>'
@@ -903,6 +911,11 @@ class ClientReport:
                         if row.action == "work"
                         else t(f"playbooks.no_contact_{row.action}")
                     )
+                    if row.action != "work" and str(row.segment) in reviewed.index:  # its largest keep an owner
+                        review = reviewed.loc[str(row.segment)]
+                        v += " " + t(
+                            "playbooks.review_except", n=t.number(review["n"]), contacts=t.decimal(review["contacts"])
+                        )
                 elif f == "role":
                     v = self._who_works(str(row.segment), str(v), str(row.own_role), assigned)
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
@@ -1083,6 +1096,8 @@ class ClientReport:
                 t(
                     f"rules.{r['rule']}",
                     lead=sellers_lead(r, t, "rules") if "sellers" in r else "",
+                    share=t.pct(r.get("share", 0), 0),
+                    contacts=t.decimal(r.get("contacts", 0)),
                     segments=segs,
                     clients=t.number(r["clients"]),
                     hours=t.number(r.get("hours", 0)),

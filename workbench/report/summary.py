@@ -58,6 +58,9 @@ def build(run_dir: str | Path, t: Translator) -> dict:
     plan = load("allocation", "plan").set_index("segment")
     fte = load("allocation", "fte")
     settings = load("allocation", "settings")
+    # The largest clients of unworked segments keep an owner: page 1 says so beside the stops.
+    review = [r for r in load("allocation", "rules") if r["rule"] == "largest_review"]
+    settings = {**settings, "review": review[0] if review else None}
     criteria = load("criteria", "criteria")
     segments = load("grouping", "segments")
     flagged = load("priorities", "key_accounts")
@@ -279,6 +282,17 @@ def decisions(
                 "cover.d_automate_rule",
                 segments=_names(by_rule, t),
                 clients=t.number(sum(s["clients"] for s in by_rule)),
+            )
+        )
+    if settings.get("review"):
+        r = settings["review"]
+        out.append(
+            t(
+                "cover.d_review",
+                n=t.number(r["clients"]),
+                share=t.pct(r["share"], 0),
+                segments=_names([{"segment": x} for x in r["segments"]], t),
+                contacts=t.decimal(r["contacts"]),
             )
         )
     automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
