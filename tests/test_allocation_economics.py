@@ -1,5 +1,7 @@
 """Step 6 — the economics of the plan: break-even, the optimiser, stand-ins, the value of one more FTE."""
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -12,6 +14,7 @@ from workbench.allocation import (
     optimise,
     options,
 )
+from workbench.allocation.economics import hires_value
 
 COST = {"key_account_manager": 100.0, "farmer": 50.0, "hunter": 50.0, "closer": 50.0, "head_of_sales": 150.0}
 
@@ -152,6 +155,11 @@ def test_hires_are_judged_as_a_block_because_a_segment_moves_a_whole_step():
     assert marginal_fte_value(opts, {"farmer": 40.0}, a)["farmer"] == pytest.approx(-1_600)
     best = best_hires(opts, {"farmer": 40.0}, a, {"farmer": 3})
     assert best["farmer"][0] == 2 and best["farmer"][1] == pytest.approx(46_875 - 800 - 3_200)
+    assert hires_value(opts, {"farmer": 40.0}, a, "farmer", 2) == pytest.approx(best["farmer"][1])
+    # With half the response to contact, the same two hires bring half the lift: 23,437.5 - 800 - 3,200.
+    half = replace(a, response_share=a.response_share / 2)
+    lower = options(plan, pd.Series({"B": 1_000_000.0}), half)
+    assert hires_value(lower, {"farmer": 40.0}, half, "farmer", 2) == pytest.approx(23_437.5 - 800 - 3_200)
 
 
 def test_a_cheaper_channel_comes_before_automation():

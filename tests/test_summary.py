@@ -66,3 +66,30 @@ def test_without_a_team_page_one_gives_the_workload_not_a_hiring_plan():
     (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Workload")]
     assert "2,556 hours a year of client contact, about 2.6 FTE account manager (farmer)" in team
     assert "head of sales" not in team.lower() and "check who does this work today" in team
+
+
+def test_a_hire_is_said_with_its_result_at_half_the_assumed_response():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    roles = [
+        {
+            "role": "farmer",
+            "needed_fte": 13.2,
+            "available_fte": 8.0,
+            "idle_fte": 0.0,
+            "hire_fte": 3,
+            "hire_value": 2.7e6,
+            "recommendation": "hire",
+        },
+    ]
+    criteria = pd.DataFrame({"status": ["active"], "revenue": [1.0], "margin": [None]})
+    settings = {
+        "max_reports_per_head": 7,
+        "response_share": 0.2,
+        "hires_sensitivity": {"response_share": 0.1, "roles": {"farmer": -1.1e6}},
+    }
+    (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
+    assert "hire 3 people for the role of account manager (farmer), whose work adds £2.7m" in team
+    assert "half the assumed response to contact, 10% instead of 20%, the result would be −£1.1m" in team

@@ -396,14 +396,34 @@ def best_hires(
     for role, most in up_to.items():
         best: tuple[int, float] | None = None
         for k in range(1, max(1, int(most)) + 1):
-            more = {**capacity, role: capacity.get(role, 0.0) + k * a.selling_hours_per_fte}
-            fixed = (1 - a.variable_cost_share) * k * a.selling_hours_per_fte * a.cost_per_hour.get(role, 0.0)
-            gain = optimise(opts, more, a, reserved, paid=True).objective - base - fixed
+            gain = hires_value(opts, capacity, a, role, k, reserved, base)
             if best is None or gain > best[1] + 1e-6:
                 best = (k, gain)
         if best is not None:
             out[role] = best
     return out
+
+
+def hires_value(
+    opts: pd.DataFrame,
+    capacity: dict[str, float],
+    assumptions: Assumptions,
+    role: str,
+    k: int,
+    reserved: dict[str, float] | None = None,
+    base: float | None = None,
+) -> float:
+    """What ``k`` hires of ``role`` add a year after their whole cost: the plan with their hours, less its base.
+
+    The team's hours are paid for (``base`` is the plan on them); the hires'
+    hours cost their variable part inside the plan and the rest here.
+    """
+    a = assumptions
+    if base is None:
+        base = optimise(opts, capacity, a, reserved, paid=True).objective
+    more = {**capacity, role: capacity.get(role, 0.0) + k * a.selling_hours_per_fte}
+    fixed = (1 - a.variable_cost_share) * k * a.selling_hours_per_fte * a.cost_per_hour.get(role, 0.0)
+    return optimise(opts, more, a, reserved, paid=True).objective - base - fixed
 
 
 def break_even(opts: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from .economics import (
     best_hires,
     break_even,
     default_cost_per_hour,
+    hires_value,
     optimise,
     options,
     segment_base,
@@ -162,6 +164,36 @@ def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
         "extra_value": float(best["extra_value"]),
         "extra_cost": float(best["extra_cost"]),
     }
+
+
+#: The hires' value is also given at this share of the assumed response to contact (page 1 states both).
+LOWER_RESPONSE = 0.5
+
+
+def hires_at_lower_response(
+    plan: pd.DataFrame,
+    clients: pd.DataFrame,
+    expected: pd.Series | None,
+    hires: dict[str, tuple[int, float]],
+    capacity: dict[str, float],
+    a: Assumptions,
+    reserved: dict[str, float],
+) -> dict:
+    """The hires that pay, valued again with the response to contact at :data:`LOWER_RESPONSE` of the assumed one.
+
+    A hire's gain rests on the assumed response (``economics.response_share``):
+    page 1 says what the same hires would bring if contact moved half as much
+    margin. Returns ``{"response_share": r, "roles": {role: value}}``; empty
+    when no hire pays.
+    """
+    paying = {r: k for r, (k, v) in hires.items() if k and v > 0}
+    if not paying:
+        return {}
+    lower = replace(a, response_share=a.response_share * LOWER_RESPONSE)
+    opts = options(plan, segment_base(plan, clients, lower, expected), lower)
+    base = optimise(opts, capacity, lower, reserved, paid=True).objective
+    values = {r: hires_value(opts, capacity, lower, r, k, reserved, base) for r, k in paying.items()}
+    return {"response_share": lower.response_share, "roles": values}
 
 
 def largest_unworked(
@@ -391,6 +423,7 @@ def run_step(
     saved: dict = {}
     hires: dict[str, tuple[int, float]] = {}
     after: dict | None = None  # the sellers after the plan's hires (with a team)
+    sensitivity: dict = {}  # the paying hires' value at a lower response to contact
     if has_team:
         capacity = (team.groupby("role")["capacity"].sum() * selling_hours_per_fte).to_dict()
         # Key accounts first: a key-account manager's hours, then a farmer's.
@@ -401,6 +434,7 @@ def run_step(
         lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()
         up_to = {r: max(1, math.ceil(round(float(lack.get(r, 0.0)), 6))) for r in STAND_IN}
         hires = best_hires(opts, capacity, a, up_to, reserved, base=now.objective)
+        sensitivity = hires_at_lower_response(plan, clients, expected, hires, capacity, a, reserved)
         plan, now, spare_rule, extra_opts = use_idle_hours(
             plan, playbooks, now, capacity, reserved, clients, a, expected
         )
@@ -526,6 +560,7 @@ def run_step(
             "stand_in": {k: list(v) for k, v in STAND_IN.items()},
             "hires": {r: {"fte": k, "value": v} for r, (k, v) in hires.items()},
             "team_after_hires": after,
+            "hires_sensitivity": sensitivity,
             "calls": dict(calls or {}),
             "next_best_use": next_use,
             "plan_value": plan_value,

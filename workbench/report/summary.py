@@ -328,11 +328,25 @@ def decisions(
                 )
             )
         elif r["recommendation"] == "hire":
-            hires.append(
-                t("cover.d_hire_role", role=role, fte=t.number(r["hire_fte"]), value=t.money_round(r["hire_value"]))
-                if r.get("hire_fte")
-                else t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1))
-            )
+            lower = (settings.get("hires_sensitivity") or {}).get("roles", {}).get(r["role"])
+            if r.get("hire_fte") and lower is not None:  # the gain at half the assumed response, beside it
+                hires.append(
+                    t(
+                        "cover.d_hire_role_sensitive",
+                        role=role,
+                        fte=t.number(r["hire_fte"]),
+                        value=t.money_round(r["hire_value"]),
+                        lower_value=t.money_round(lower),
+                        lower=t.pct(settings["hires_sensitivity"]["response_share"], 0),
+                        response=t.pct(settings.get("response_share", 0), 0),
+                    )
+                )
+            elif r.get("hire_fte"):
+                hires.append(
+                    t("cover.d_hire_role", role=role, fte=t.number(r["hire_fte"]), value=t.money_round(r["hire_value"]))
+                )
+            else:
+                hires.append(t("cover.d_fte", role=role, fte=t.number(r["needed_fte"] - (r["available_fte"] or 0), 1)))
         elif r["recommendation"] == "redeploy":
             idle.append(t("cover.d_fte", role=role, fte=t.number(r["idle_fte"] or 0, 1)))
     if any(r["available_fte"] is not None for r in roles):
