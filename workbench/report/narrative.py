@@ -913,8 +913,14 @@ class ClientReport:
                     )
                     if row.action != "work" and str(row.segment) in reviewed.index:  # its largest keep an owner
                         review = reviewed.loc[str(row.segment)]
-                        v += " " + t(
-                            "playbooks.review_except", n=t.number(review["n"]), contacts=t.decimal(review["contacts"])
+                        v = (
+                            v.rstrip(".")
+                            + ". "
+                            + t(
+                                "playbooks.review_except",
+                                n=t.number(review["n"]),
+                                contacts=t.decimal(review["contacts"]),
+                            )
                         )
                 elif f == "role":
                     v = self._who_works(str(row.segment), str(v), str(row.own_role), assigned)
