@@ -261,3 +261,23 @@ def test_a_stopped_segment_asks_for_a_margin_review_only_where_its_margin_is_neg
     cards = summary.playbooks(run_dir, t).set_index("segment")
     assert cards.loc["D", "resources"] == "—"
     assert cards.loc["E", "action"] == "stop" and cards.loc["E", "resources"] == t("playbooks.stop_resources")
+
+
+def test_without_a_team_the_workbook_lists_every_client_largest_first_in_its_segment(finished_run, tmp_path):
+    run_dir = _copy(finished_run["run_dir"], tmp_path)
+    (run_dir / "artifacts" / "allocation" / "call_plan.parquet").unlink()  # as a run without a team has it
+    t = summary.run_translator(run_dir, "en", "RUB")
+    book = load_workbook(workbook.write_plan(run_dir, t, path=tmp_path / "plan.xlsx"))
+    assert book.sheetnames[0] == "Clients" and "Assignments" not in book.sheetnames
+    rows = _rows(book["Clients"])
+    criteria = artifacts.load(run_dir, "criteria", "criteria")
+    assert len(rows) == len(criteria)  # every client, none dropped
+    by_segment: dict = {}
+    for r in rows:
+        by_segment.setdefault(r["Segment code"], []).append(r)
+    for code, members in by_segment.items():
+        assert [m["Rank in the segment (by revenue)"] for m in members] == list(range(1, len(members) + 1)), code
+        revenue = [m["Revenue, RUB"] or 0 for m in members]
+        assert revenue == sorted(revenue, reverse=True), code
+    tiers = [r["Priority tier"] for r in rows]
+    assert tiers == sorted(tiers)  # the segments worked first come first

@@ -5,7 +5,9 @@ as numbers, dates as dates), the header row frozen, an autofilter, columns
 sized to their content:
 
 - ``assignments``: who works which client, how often (``allocation/call_plan``;
-  only when a team was given);
+  only when a team was given); without a team, ``clients``: every client,
+  its segment, status and rank in the segment by revenue, and what the plan
+  does with the segment;
 - ``segments``: the segments exactly as ``summary.json`` has them (the rows
   of :func:`workbench.report.summary.build`, built once for both);
 - ``playbooks``: the playbook of each segment as the plan works it
@@ -91,6 +93,15 @@ def write_plan(
     call_plan = artifacts.load(run_dir, "allocation", "call_plan", optional=True)
     if call_plan is not None:
         sheets.append(assignments(call_plan, t))
+    else:  # no team: still every client, its segment and what the plan does with it, largest first
+        sheets.append(
+            clients(
+                artifacts.load(run_dir, "criteria", "criteria"),
+                artifacts.load(run_dir, "grouping", "segments"),
+                artifacts.load(run_dir, "allocation", "plan"),
+                t,
+            )
+        )
     sheets.append(segments(conclusions["segments"], t))
     sheets.append(playbooks(summary.playbooks(run_dir, t), t))
     lists = artifacts.load(run_dir, "allocation", "call_lists", optional=True)
@@ -132,6 +143,45 @@ def assignments(call_plan: pd.DataFrame, t: Translator) -> Sheet:
             ("contacts_per_year", "plan_xlsx.col_contacts", "number"),
             ("hours", "plan_xlsx.col_hours", "number"),
             ("status", "plan_xlsx.col_status", "text"),
+        ],
+    )
+
+
+def clients(criteria: pd.DataFrame, segs: pd.DataFrame, plan: pd.DataFrame, t: Translator) -> Sheet:
+    """Every client with its segment, status, what the plan does with its segment, and its rank in the segment.
+
+    Written when no team was given (so there is no call plan): the client can
+    still see which clients a segment holds and work them largest first; the
+    owner is theirs to name.
+    """
+    currency = {"currency": _currency(t)}
+    plan = plan.set_index("segment")
+    table = criteria.merge(segs, on="client_id").sort_values(["segment", "revenue"], ascending=[True, False])
+    table = table.assign(
+        segment_label=table["segment"].map(lambda s: t.label("segments", s)),
+        tier=table["segment"].map(plan["tier"]),
+        action=table["segment"].map(plan["action"]).map(lambda a: t.label("actions", a)),
+        contacts_per_year=table["segment"].map(plan["contacts_per_year"]),
+        status=table["status"].map(lambda s: t.label("status", s)),
+        rank=table.groupby("segment").cumcount() + 1,
+        name=table.get("name", pd.NA),
+    ).sort_values(["tier", "segment", "rank"])
+    margin = [("margin", ("plan_xlsx.col_margin", currency), "money")] if table["margin"].notna().any() else []
+    return Sheet(
+        "plan_xlsx.sheet_clients",
+        table,
+        [
+            ("client_id", "plan_xlsx.col_client_id", "text"),
+            ("name", "plan_xlsx.col_client", "text"),
+            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
+            ("segment_label", "plan_xlsx.col_segment", "text"),
+            ("tier", "plan_xlsx.col_tier", "int"),
+            ("rank", "plan_xlsx.col_rank_in_segment", "int"),
+            ("status", "plan_xlsx.col_client_status", "text"),
+            ("revenue", ("plan_xlsx.col_revenue", currency), "money"),
+            *margin,
+            ("action", "plan_xlsx.col_action", "text"),
+            ("contacts_per_year", "plan_xlsx.col_contacts", "number"),
         ],
     )
 
