@@ -164,7 +164,7 @@ def clients(criteria: pd.DataFrame, segs: pd.DataFrame, plan: pd.DataFrame, t: T
         contacts_per_year=table["segment"].map(plan["contacts_per_year"]),
         status=table["status"].map(lambda s: t.label("status", s)),
         rank=table.groupby("segment").cumcount() + 1,
-        name=table.get("name", pd.NA),
+        name=table.get("name"),
     ).sort_values(["tier", "segment", "rank"])
     margin = [("margin", ("plan_xlsx.col_margin", currency), "money")] if table["margin"].notna().any() else []
     return Sheet(
