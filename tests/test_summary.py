@@ -93,3 +93,51 @@ def test_a_hire_is_said_with_its_result_at_half_the_assumed_response():
     (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
     assert "hire 3 people for the role of account manager (farmer), whose work adds £2.7m" in team
     assert "half the assumed response to contact, 10% instead of 20%, the result would be −£1.1m" in team
+
+
+def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    roles = [
+        {
+            "role": "farmer",
+            "needed_fte": 0.2,
+            "available_fte": 6.0,
+            "used_fte": 0.7,
+            "idle_fte": 5.3,
+            "hire_fte": None,
+            "hire_value": -1.0,
+            "recommendation": "redeploy",
+        },
+        {
+            "role": "closer",
+            "needed_fte": 0.0,
+            "available_fte": 1.0,
+            "used_fte": 0.0,
+            "idle_fte": 1.0,
+            "hire_fte": None,
+            "hire_value": -1.0,
+            "recommendation": "redeploy",
+        },
+    ]
+    criteria = pd.DataFrame(
+        {"status": ["active", "potential", "potential"], "revenue": [1.0, 0, 0], "margin": [None] * 3}
+    )
+    settings = {
+        "max_reports_per_head": 7,
+        "selling_hours_per_fte": 1000,
+        "variable_cost_share": 0.2,
+        "next_best_use": {
+            "segment": "lost",
+            "contacts_per_year": 2,
+            "channel": "personal",
+            "extra_value": 0.63,
+            "extra_cost": 45.0,
+        },
+    }
+    (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
+    assert "the plan uses 700 of the team's 7,000 hours of client contact a year" in team
+    assert "finding new clients (the data holds 2 potential clients who have never bought)" in team
+    assert "0.63" not in team  # a trivial next step is no reason on page 1

@@ -358,17 +358,17 @@ def decisions(
         nxt = settings.get("next_best_use")
         idle_alone = idle and not hires  # beside hires, the idle time is said with them (d_hire_idle)
         variable = settings.get("variable_cost_share", 1.0)  # the paid team's hour adds only this share of its cost
-        # Named only as work that does not pay even on hours already paid for.
+        # The hours the plan uses and a named use for the rest: no segment takes more contact even on paid hours.
         if idle_alone and nxt and nxt["extra_value"] <= variable * nxt["extra_cost"]:
+            per_fte = settings.get("selling_hours_per_fte", 1000)
+            sellers = [r for r in roles if r["role"] != "head_of_sales"]
             out.append(
                 t(
-                    "cover.d_redeploy_next",
+                    "cover.d_redeploy_time",
                     roles=t.join(idle),
-                    segment=t.label("segments", nxt["segment"]),
-                    contacts=t.number(nxt["contacts_per_year"]),
-                    channel=t.label("channel_phrase", nxt["channel"]),
-                    value=t.money_round(nxt["extra_value"]),
-                    variable=t.money_round(variable * nxt["extra_cost"]),
+                    used=t.number(sum(r.get("used_fte") or 0 for r in sellers) * per_fte),
+                    available=t.number(sum(r["available_fte"] or 0 for r in sellers) * per_fte),
+                    prospects=t.number(int((criteria["status"] == "potential").sum())),
                 )
             )
         elif idle_alone:
