@@ -118,6 +118,14 @@ def write_plan(
 
 # --------------------------------------------------------------------------- the sheets
 
+#: The columns that name a client and its segment, first on every client-level sheet.
+CLIENT_COLUMNS: list[tuple[str, str | tuple[str, dict], str]] = [
+    ("client_id", "plan_xlsx.col_client_id", "text"),
+    ("name", "plan_xlsx.col_client", "text"),
+    ("segment", "plan_xlsx.col_segment_code", "segment_code"),
+    ("segment_label", "plan_xlsx.col_segment", "text"),
+]
+
 
 def assignments(call_plan: pd.DataFrame, t: Translator) -> Sheet:
     """Who works which client: the call plan's rows, codes kept for a CRM and labels beside them."""
@@ -131,10 +139,7 @@ def assignments(call_plan: pd.DataFrame, t: Translator) -> Sheet:
         "plan_xlsx.sheet_assignments",
         table,
         [
-            ("client_id", "plan_xlsx.col_client_id", "text"),
-            ("name", "plan_xlsx.col_client", "text"),
-            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
-            ("segment_label", "plan_xlsx.col_segment", "text"),
+            *CLIENT_COLUMNS,
             ("tier", "plan_xlsx.col_tier", "int"),
             ("action", "plan_xlsx.col_action", "text"),
             ("role", "plan_xlsx.col_role", "text"),
@@ -171,10 +176,7 @@ def clients(criteria: pd.DataFrame, segs: pd.DataFrame, plan: pd.DataFrame, t: T
         "plan_xlsx.sheet_clients",
         table,
         [
-            ("client_id", "plan_xlsx.col_client_id", "text"),
-            ("name", "plan_xlsx.col_client", "text"),
-            ("segment", "plan_xlsx.col_segment_code", "segment_code"),
-            ("segment_label", "plan_xlsx.col_segment", "text"),
+            *CLIENT_COLUMNS,
             ("tier", "plan_xlsx.col_tier", "int"),
             ("rank", "plan_xlsx.col_rank_in_segment", "int"),
             ("status", "plan_xlsx.col_client_status", "text"),
