@@ -63,7 +63,30 @@ def test_without_a_team_page_one_gives_the_workload_not_a_hiring_plan():
     ]
     criteria = pd.DataFrame({"status": ["active"], "revenue": [1.0], "margin": [None]})
     settings = {"max_reports_per_head": 7, "selling_hours_per_fte": 1000}
-    (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Workload")]
+    # The hours are the plan table's (A: 852 clients x 6 x 0.5 h), not FTE rounded back to hours.
+    segments = [
+        {
+            "segment": "A",
+            "tier": 1,
+            "action": "work",
+            "reason": "",
+            "clients": 852,
+            "margin": None,
+            "revenue": 1.0,
+            "workload_hours": 2556.0,
+        },
+        {
+            "segment": "B",
+            "tier": 1,
+            "action": "automate",
+            "reason": "optimised",
+            "clients": 10,
+            "margin": None,
+            "revenue": 1.0,
+            "workload_hours": 0.0,
+        },
+    ]
+    (team,) = [d for d in decisions(segments, roles, criteria, {}, None, settings, T) if d.startswith("Workload")]
     assert "2,556 hours a year of client contact, about 2.6 FTE account manager (farmer)" in team
     assert "head of sales" not in team.lower() and "check who does this work today" in team
 

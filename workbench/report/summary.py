@@ -383,7 +383,8 @@ def decisions(
             out.append(
                 t(
                     "cover.d_team_needed",
-                    hours=t.number(sum(r["needed_fte"] for r in sellers) * per_fte),
+                    # the plan table's hours (chapter 6), not FTE rounded back to hours
+                    hours=t.number(sum(s.get("workload_hours") or 0 for s in segments if s["action"] == "work")),
                     per_fte=t.number(per_fte),
                     roles=t.join(
                         t("cover.d_fte", role=t.inline("roles", r["role"]), fte=t.number(r["needed_fte"], 1))
