@@ -243,7 +243,9 @@ class ClientReport:
         """A matplotlib figure (embedded by nbconvert as an SVG image, vector for print)."""
         self.emit(fig)
 
-    def table(self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False) -> None:
+    def table(
+        self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False, keep: bool | None = None
+    ) -> None:
         """Emit ``df`` as an HTML table.
 
         Parameters
@@ -258,17 +260,22 @@ class ClientReport:
             Its text cells are short phrases that may wrap in narrow columns
             (class ``wb-wrap``): printing sizes it for portrait rather than
             turning its page to landscape (:func:`~workbench.report.render.fit_tables`).
+        keep : bool, optional
+            Keep the table on one page (class ``wb-keep``); default: when it has at most 15 rows.
         """
-        self.emit(self.table_html(df, columns, wrap=wrap))
+        self.emit(self.table_html(df, columns, wrap=wrap, keep=keep))
 
-    def table_html(self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False) -> str:
+    def table_html(
+        self, df: pd.DataFrame, columns: list[tuple[str, str, str]], *, wrap: bool = False, keep: bool | None = None
+    ) -> str:
         """The HTML of :meth:`table` (escaped cells, formats as there)."""
         out = pd.DataFrame()
         for col, header, fmt in columns:
             write = self._formatter(fmt, col)
             out[header[1:] if header.startswith("=") else self.t(header)] = [write(v) for v in df[col]]
         # A short table stays on one page; a long one may break (its header repeats).
-        classes = "dataframe wb-table" + (" wb-keep" if len(out) <= 15 else "") + (" wb-wrap" if wrap else "")
+        kept = len(out) <= 15 if keep is None else keep
+        classes = "dataframe wb-table" + (" wb-keep" if kept else "") + (" wb-wrap" if wrap else "")
         return out.to_html(index=False, escape=True, classes=classes, border=0)
 
     def _formatter(self, fmt: str, col: str) -> Callable:
@@ -336,7 +343,6 @@ class ClientReport:
             ),
         ]
         self.bullets(findings)
-        self.text("cover.method")
         items = "".join(f'<li><a href="#step-{step}">{html.escape(self.headline(step))}</a></li>' for step in STEPS)
         self.emit(
             f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
@@ -1214,8 +1220,8 @@ class ClientReport:
                 )
             if quality.get("over_capacity"):
                 self.text("allocation.over_capacity", n=t.number(quality["over_capacity"]))
-            self.call_lists()
         self.scenarios()
+        self.call_lists()  # last: the lists are what the managers take away (the Excel has them in full)
         # The assumed margin is stated with the assumptions above (and on page 1): not a second time here.
         self.notes([n for n in self.load("allocation", "notes") if n["key"] != "margin_assumed"])
 
@@ -1269,15 +1275,17 @@ class ClientReport:
             {"metric": [t(f"scenarios.row_{key}") for key, _ in rows]}
             | {f"c{i}": [write(table.iloc[i][key]) for key, write in rows] for i in range(len(table))}
         )
-        with self._kept():  # the heading, its sentence and the table on one page
-            self.subheading("scenarios.title")
-            self.text("scenarios.intro", n=t.number(len(table) - 1))
-            self.table(
-                shown,
-                [("metric", "=", "text")]  # the rows name themselves: no header
-                + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
-                wrap=True,
-            )
+        # The heading and its sentence stay with the table's start; the table may go on to the next page (its
+        # header repeats), where the call lists follow it: a block this tall never leaves a page mostly empty.
+        self.subheading("scenarios.title")
+        self.emit(f'<p class="wb-lead">{html.escape(t("scenarios.intro", n=t.number(len(table) - 1)))}</p>')
+        self.table(
+            shown,
+            [("metric", "=", "text")]  # the rows name themselves: no header
+            + [(f"c{i}", "=" + n, "text") for i, n in enumerate(names)],
+            wrap=True,
+            keep=False,
+        )
 
     def call_lists(self) -> None:
         """The ranked, dated call lists: how many per list, their rules, the top of the win-back list."""
