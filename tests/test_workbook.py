@@ -182,7 +182,7 @@ def test_formula_like_client_data_is_written_as_text_as_call_plan_csv_has_it(fin
     due = _column(book["Call lists"], "Call on")
     assert all(c.is_date and c.value.date() == dt.date(2026, 1, 15) for c in due)
     assert all(c.number_format == "dd/mm/yyyy" for c in due)
-    assert [c.value for c in _column(book["Call lists"], "Place in the list")] == list(range(1, n + 1))
+    assert [c.value for c in _column(book["Call lists"], "Place in the manager's list")] == list(range(1, n + 1))
     value = _column(book["Call lists"], "Client value, RUB")
     assert all(c.data_type == "n" and c.value == -2.0 for c in value)
 
