@@ -195,6 +195,11 @@ def _postprocess(page: str) -> str:
     for table in soup.find_all("table"):
         _align_numeric_columns(table)
         _mark_wide_table(table)
+    # A number stays on the line of the word after it ("16 менеджеров", "2 контакта"): typography, so
+    # here and not in the texts (summary.json and the catalogue keep plain spaces).
+    for node in soup.find_all(string=NUMBER_AND_WORD):
+        if node.parent is not None and node.parent.name not in ("style", "script"):
+            node.replace_with(NUMBER_AND_WORD.sub("\u00a0", str(node)))
     for img in soup.find_all("img"):
         if "src" in img.attrs:
             img.attrs = {"src": img.attrs["src"], **{k: v for k, v in img.attrs.items() if k != "src"}}
@@ -205,6 +210,10 @@ def _postprocess(page: str) -> str:
         cdata_containing_tags=minimal.cdata_containing_tags,
     )
     return soup.decode(formatter=formatter)
+
+
+#: A space between a number and the word after it, bound with a no-break space in the rendered page.
+NUMBER_AND_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])")
 
 
 def _align_numeric_columns(table) -> None:
