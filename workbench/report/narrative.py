@@ -1030,7 +1030,9 @@ class ClientReport:
         assigned = summary.assigned_roles(self.run_dir)
         if assigned is not None:  # the role most of the segment's clients are assigned to: the call plan's
             main = assigned.drop_duplicates("segment").set_index("segment")["role"]
-            plan = plan.assign(worked_by=plan["segment"].map(main).fillna(plan["worked_by"]))
+            # (a stopped or automated segment keeps its own "—": its largest clients' reviewers are in the rules)
+            worked = plan["action"] == "work"
+            plan = plan.assign(worked_by=plan["segment"].map(main).where(worked).fillna(plan["worked_by"]))
         self.table(
             plan.assign(channel=plan["channel"].where(plan["action"] == "work", "none")),  # no channel unworked
             [

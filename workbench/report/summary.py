@@ -78,7 +78,9 @@ def build(run_dir: str | Path, t: Translator) -> dict:
         seg = card["segment"]
         p = plan.loc[seg] if seg in plan.index else None
         hours = float(p["hours"]) if p is not None else 0.0
-        worker = str(main.get(seg, p["worked_by"])) if p is not None else "none"
+        worker = (
+            "none" if p is None else str(main.get(seg, p["worked_by"]) if p["action"] == "work" else p["worked_by"])
+        )
         rows.append(
             {
                 "segment": seg,
