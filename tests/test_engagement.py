@@ -180,7 +180,7 @@ def test_playbooks_fte_table_and_call_plan_are_views_of_one_plan(demo_runs):
     html = demo_runs["en"].html.read_text(encoding="utf-8")
     en = Translator("en")
     for segment, row in plan.loc[plan["action"] == "work"].iterrows():
-        assert en.count(row["contacts_per_year"], "contacts_year") in _spaced(html), segment
+        assert _spaced(en.count(row["contacts_per_year"], "contacts_year")) in _spaced(html), segment
     # summary.json (and so plan.xlsx's segments sheet) names the role most of a segment's clients are assigned to.
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     worked = calls.loc[calls["manager_id"].notna() & (calls["action"] == "work")]
@@ -297,7 +297,7 @@ def test_1c_headerless_export_runs_end_to_end(tmp_path):
     assert period["end"] == closed["Date"].max()[:10]
     html = result.html.read_text(encoding="utf-8")
     left_out = Translator("ru").count(len(lines) - len(closed), "rows_acc")
-    assert f"фильтр проекта исключил {left_out}" in _spaced(html)  # (with its amount where the lines have one)
+    assert _spaced(f"фильтр проекта исключил {left_out}") in _spaced(html)  # (with its amount where it has one)
     assert "ДД.ММ.ГГГГ" in html and "десятичная запятая" in html
 
 
