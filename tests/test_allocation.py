@@ -537,6 +537,41 @@ def test_the_largest_clients_of_a_stopped_segment_keep_an_owner_for_a_review():
     assert load.set_index("manager_id").loc["F1", "hours"] == 2.0 + 2 * 4.0  # the review first, then a1 and x0
 
 
+def test_lost_clients_who_bought_as_much_as_the_largest_are_won_back_in_person():
+    from workbench.allocation.step import largest_unworked
+
+    # The top 20 % of 10 active clients: a1 (900) and a2 (500), both worked. Lost l1 bought 1,200 over
+    # 24 months (600 a year, above a2's 500); l2 bought 900 over 36 months (300 a year); l3 bought 550 in
+    # 6 months (a year at least: 550). l1 and l3 get a personal win-back, whatever the lost segment's plan.
+    clients = pd.DataFrame(
+        {
+            "client_id": ["a1", "a2"] + [f"x{i}" for i in range(8)] + ["l1", "l2", "l3"],
+            "segment": ["A"] * 10 + ["lost"] * 3,
+            "status": ["active"] * 10 + ["lost"] * 3,
+            "revenue": [900.0, 500.0] + [10.0] * 8 + [0.0] * 3,
+            "revenue_total": [900.0, 500.0] + [10.0] * 8 + [1200.0, 900.0, 550.0],
+            "tenure_months": [24.0] * 10 + [24.0, 36.0, 6.0],
+        }
+    )
+    plan = pd.DataFrame(
+        {
+            "segment": ["A", "lost"],
+            "tier": [1, 3],
+            "action": ["work", "work"],
+            "role": ["farmer", "hunter"],
+            "contacts_per_year": [4.0, 1.0],
+            "hours_per_contact": [1.0, 0.25],
+        }
+    )
+    assert largest_unworked(clients, plan, set()) == {"l1": (2.0, 1.0), "l3": (2.0, 1.0)}
+    assert largest_unworked(clients, plan, {"l1"}) == {"l3": (2.0, 1.0)}
+    assert largest_unworked(clients, plan.assign(action=["work", "automate"]), set()) == {
+        "l1": (2.0, 1.0),
+        "l3": (2.0, 1.0),
+    }
+    assert largest_unworked(clients, plan, set(), contacts_per_year=0) == {}
+
+
 def test_assign_clients_gives_key_accounts_to_key_account_managers():
     from workbench.allocation import assign_clients
 

@@ -248,6 +248,21 @@ def test_idle_hours_work_an_automated_segment_where_contact_pays():
     assert apply_solution(up, solution, 1000).set_index("segment").loc["D", "contacts_per_year"] == 1
 
 
+def test_idle_hours_take_back_a_segment_the_lowest_tier_rule_stopped_but_not_the_consultants_stop():
+    # The same D, stopped instead of automated: the lowest-tier rule stops it to free people, and the people
+    # are idle, so the hours already paid for work it where that pays (4 contacts, as automated above).
+    a, plan, playbooks, clients, opts, now, use_idle_hours = _idle_case(5_000.0)
+    stopped = plan.assign(action=plan["action"].replace({"automate": "stop"}), role=["farmer", "none"])
+    up, solution, rule, _ = use_idle_hours(stopped, playbooks, now, {"farmer": 1000.0}, {}, clients, a, stopped={"D"})
+    final = apply_solution(up, solution, 1000).set_index("segment")
+    assert final.loc["D", "action"] == "work" and final.loc["D", "reason"] == "idle_capacity"
+    assert final.loc["D", "contacts_per_year"] == 4
+    assert rule == {"rule": "idle_capacity", "segments": ["D"], "clients": 100, "hours": 400.0}
+    # A segment the consultant stopped (allocation.stop_segments) stays stopped, idle hours or not.
+    kept, _, rule, _ = use_idle_hours(stopped, playbooks, now, {"farmer": 1000.0}, {}, clients, a)
+    assert rule is None and kept.set_index("segment").loc["D", "action"] == "stop"
+
+
 def test_idle_hours_leave_a_segment_automated_when_contact_does_not_pay_and_name_the_next_use():
     from workbench.allocation.step import next_best_use
 
@@ -292,3 +307,41 @@ def test_a_segment_is_shared_between_its_role_and_an_idle_stand_in():
     # Without the hunter, the farmer's 100 h give 4 contacts (40 h), not 12.
     alone = optimise(opts, {"farmer": 100.0}, a)
     assert alone.choice.loc[0, "contacts_per_year"] == 4 and alone.hours_by_role == pytest.approx({"farmer": 40.0})
+
+
+def test_only_the_hires_that_pay_at_half_the_response_are_recommended_the_rest_wait_for_a_pilot():
+    from workbench.allocation.economics import best_hires, segment_base
+    from workbench.allocation.step import robust_hires
+
+    # S: 1,000 clients, margin 3.6m, 1 h a contact; no farmer today. k hires give k x 1,000 h: 1 contact
+    # a year at 1 hire, 2 at 2 (and 3), 4 at 4. Each hire costs 50,000 in all.
+    # Assumed response (20 %): 1 -> 210.9k - 50k, 2 -> 360k - 100k, 3 -> 360k - 150k, 4 -> 540k - 200k = 340k.
+    # Half (10 %): 1 -> 55.4k, 2 -> 80k, 3 -> 30k, 4 -> 70k: two hires pay most there; two more only as assumed.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 2, 4), remote_hours=1.0)
+    plan = _plan([("S", 1, 1000, 0, "work", "farmer", 4, 1.0)])
+    clients = pd.DataFrame(
+        {
+            "client_id": [f"c{i}" for i in range(1000)],
+            "segment": "S",
+            "status": "active",
+            "margin": 3600.0,
+            "revenue": 1.0,
+            "margin_total": 1.0,
+            "revenue_total": 1.0,
+            "tenure_months": 24.0,
+            "key_account": False,
+        }
+    )
+    opts = options(plan, segment_base(plan, clients, a), a)
+    hires = best_hires(opts, {}, a, {"farmer": 4}, {})
+    assert hires["farmer"][0] == 4 and hires["farmer"][1] == pytest.approx(340_000)
+    chosen, sensitivity = robust_hires(plan, clients, None, hires, {}, a, {})
+    assert chosen["farmer"] == (2, pytest.approx(260_000))
+    assert sensitivity["response_share"] == pytest.approx(0.1)
+    assert sensitivity["roles"] == {"farmer": pytest.approx(80_000)}
+    assert sensitivity["pilot"] == {"farmer": {"fte": 2, "value": pytest.approx(80_000)}}
+    # Where no hire pays even at the assumed response, nothing changes and nothing is left to a pilot.
+    poor = clients.assign(margin=100.0)
+    opts = options(plan, segment_base(plan, poor, a), a)
+    none = best_hires(opts, {}, a, {"farmer": 4}, {})
+    assert robust_hires(plan, poor, None, none, {}, a, {}) == (none, {})

@@ -136,7 +136,7 @@ COUNTS = [1, 2, 5, 11, 21, 1331, 2054]
     [
         (
             "clients",
-            ["1 клиент", "2 клиента", "5 клиентов", "11 клиентов", "21 клиент", "1 331 клиент", "2 054 клиента"],
+            ["1 клиент", "2 клиента", "5 клиентов", "11 клиентов", "21 клиент", "1331 клиент", "2054 клиента"],
         ),
         (
             "active_clients",
@@ -146,8 +146,8 @@ COUNTS = [1, 2, 5, 11, 21, 1331, 2054]
                 "5 активных клиентов",
                 "11 активных клиентов",
                 "21 активный клиент",
-                "1 331 активный клиент",
-                "2 054 активных клиента",
+                "1331 активный клиент",
+                "2054 активных клиента",
             ],
         ),
         (
@@ -158,21 +158,34 @@ COUNTS = [1, 2, 5, 11, 21, 1331, 2054]
                 "5 контактов в год",
                 "11 контактов в год",
                 "21 контакт в год",
-                "1 331 контакт в год",
-                "2 054 контакта в год",
+                "1331 контакт в год",
+                "2054 контакта в год",
             ],
         ),
-        ("fte", ["1 ставка", "2 ставки", "5 ставок", "11 ставок", "21 ставка", "1 331 ставка", "2 054 ставки"]),
+        ("fte", ["1 ставка", "2 ставки", "5 ставок", "11 ставок", "21 ставка", "1331 ставка", "2054 ставки"]),
         (
             "clients_gen",
-            ["1 клиента", "2 клиентов", "5 клиентов", "11 клиентов", "21 клиента", "1 331 клиента", "2 054 клиентов"],
+            ["1 клиента", "2 клиентов", "5 клиентов", "11 клиентов", "21 клиента", "1331 клиента", "2054 клиентов"],
         ),
     ],
 )
 def test_russian_numerals_agree_with_their_phrase(phrase, expected):
     assert [RU.count(n, phrase).replace("\u00a0", " ") for n in COUNTS] == expected
     # The same through a message, with the number written first by t.number (its non-breaking space kept).
-    assert RU.count(RU.number(2054), phrase) == RU.count(2054, phrase) and "\u00a0" in RU.count(2054, phrase)
+    assert RU.count(RU.number(20541), phrase) == RU.count(20541, phrase) and "\u00a0" in RU.count(20541, phrase)
+
+
+def test_russian_prose_writes_four_digits_without_a_space_and_columns_group_them():
+    """Мильчин: 1000–9999 ungrouped in running text, grouped in a column beside longer numbers."""
+    assert RU.number(2054) == "2054" and RU.number(1000) == "1000" and RU.number(-9999) == "\u22129999"
+    assert RU.number(2054, column=True) == "2\u00a0054" and RU.number(12054) == "12\u00a0054"
+    assert RU.number(2054.5, 1) == "2054,5" and RU.number(999) == "999"
+    assert (
+        RU.money(4500).replace("\u00a0", " ") == "4500 ₽"
+        and RU.money(4500, column=True).replace("\u00a0", " ") == "4 500 ₽"
+    )
+    assert RU.money(45000).replace("\u00a0", " ") == "45 000 ₽"
+    assert Translator("en").number(2054) == "2,054"  # English groups four digits as its style guides do
 
 
 def test_fractions_take_the_genitive_singular_as_written():
@@ -192,7 +205,7 @@ def test_messages_agree_where_the_old_text_did_not():
     parts = [RU(f"cover.f_base_part.{s}", n=n) for s, n in (("active", 2054), ("lost", 121), ("potential", 121))]
     base = RU("cover.f_base", parts=", ".join(parts)).replace("\u00a0", " ")
     assert base == (
-        "Клиентская база: 2 054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
+        "Клиентская база: 2054 активных клиента, 121 ушедший клиент, 121 потенциальный клиент (ещё ничего не покупал)."
     )
     text = RU("goal.concentration", n="81", clients="400", share="72 %", n80="152", share80="29 %").replace(
         "\u00a0", " "
@@ -240,7 +253,7 @@ def test_numbers_money_percentages_and_dates_follow_the_locale():
     assert ru.number(1234567) == "1\u00a0234\u00a0567"
     # Each locale's own patterns: English 12.3% and the sign first, Russian 12,3 % and the sign last.
     assert en.pct(0.123) == "12.3%" and ru.pct(0.123) == "12,3\u00a0%"
-    assert ru.money(1500) == "1\u00a0500\u00a0₽"
+    assert ru.money(1500) == "1500\u00a0₽" and ru.money(1500, column=True) == "1\u00a0500\u00a0₽"
     assert en.money(1500) == "RUB\u00a01,500"
     assert Translator("en", "GBP").money(8021266) == "£8,021,266" and Translator("en", "GBP").pct(0.73, 0) == "73%"
     assert Translator("en", "GBP").money_round(8021266) == "£8m" and ru.money_round(7.4e9) == "7,4\u00a0млрд\u00a0₽"
@@ -365,7 +378,7 @@ def test_money_ranges_write_a_shared_unit_once_where_it_follows_the_number():
 def test_negative_numbers_carry_a_real_minus_sign():
     minus = "\u2212"
     assert RU.pct(-0.007) == f"{minus}0,7\u00a0%" and EN.pct(-0.085) == f"{minus}8.5%"
-    assert RU.money(-1500) == f"{minus}1\u00a0500\u00a0₽" and RU.number(-1234) == f"{minus}1\u00a0234"
+    assert RU.money(-1500) == f"{minus}1500\u00a0₽" and RU.number(-12345) == f"{minus}12\u00a0345"
     assert RU.money_round(-1.2e6).startswith(minus) and "-" not in RU.money_short(-1e5)
     assert RU.count(-2, "clients") == f"{minus}2 клиента"  # the form is still chosen from the number
 

@@ -11,6 +11,7 @@ from workbench.priorities import (
     key_accounts,
     priority_scores,
     segment_cards,
+    take_up_odds,
     unknown_kind_clients,
 )
 
@@ -50,7 +51,7 @@ def _five_clients():
 
 def test_segment_cards_by_hand():
     crit, segments = _five_clients()
-    cards = segment_cards(crit, segments, order=["A", "B", "lost", "potential"])
+    cards = segment_cards(crit, segments, order=["A", "B", "lost", "potential"], take_up={})  # headroom in full
     assert list(cards["segment"]) == ["A", "B", "lost", "potential"]
     c = cards.set_index("segment")
     # Totals: 5 clients, revenue 1000, margin 350, headroom 1000.
@@ -69,6 +70,20 @@ def test_segment_cards_by_hand():
     assert c["frequency"].tolist() == pytest.approx([3, 1, 0, 0])  # mean over clients
     assert c["headroom_share"].tolist() == pytest.approx([0.4, 0, 0.4, 0.2])
     assert c["revenue_total"].tolist() == [950, 200, 500, 0]
+
+
+def test_headroom_of_clients_not_buying_counts_at_their_odds():
+    """A prospect's whole potential does not rank as a client's: lost at the win-back share, prospects at conversion."""
+    crit, segments = _five_clients()
+    c = segment_cards(crit, segments).set_index("segment")  # the defaults of allocation.economics
+    odds = take_up_odds()
+    assert odds == {"active": 1.0, "lost": 0.15, "potential": 0.05}
+    # A: 100 + 300 in full; lost: 400 x 0.15 = 60; potential: 200 x 0.05 = 10.
+    assert c["headroom"].tolist() == pytest.approx([400, 0, 60, 10])
+    assert c["headroom_share"].tolist() == pytest.approx([400 / 470, 0, 60 / 470, 10 / 470])
+    # The engagement's own assumptions replace the defaults.
+    own = segment_cards(crit, segments, take_up=take_up_odds(0.5, 0.1)).set_index("segment")
+    assert own["headroom"].tolist() == pytest.approx([400, 0, 200, 20])
 
 
 def test_segment_cards_new_line_gap_and_smb():

@@ -246,10 +246,15 @@ def test_page_layout_measures_fill_and_finds_the_pages_that_end_chapters():
 def test_a_number_stays_on_the_line_of_the_word_after_it(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
-    text = "<p>после найма будет 16 менеджеров, 2 контакта в год; style 7pt</p><style>p { margin: 0 auto; }</style>"
+    text = (
+        "<p>после найма будет 16 менеджеров, 2 контакта в год; style 7pt</p><p>новых — 3, ушедших — много</p>"
+        "<style>p { margin: 0 auto; }</style>"
+    )
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": text})]
     nb.cells = [cell]
     nbformat.write(nb, tmp_path / "n.ipynb")
     html = render_html(tmp_path / "n.ipynb", tmp_path / "n.html").read_text(encoding="utf-8")
     assert "будет 16\u00a0менеджеров, 2\u00a0контакта в год" in html
+    # A dash keeps the word before it (a line never starts with a dash) and the number after it.
+    assert "новых\u00a0—\u00a03, ушедших\u00a0— много" in html
     assert "margin: 0 auto" in html  # styles are left alone

@@ -117,6 +117,9 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "n_tiers": c.priorities.n_tiers,
             "key_account_thresholds": list(c.priorities.key_account_thresholds),
             "key_account_kinds": {k: list(v) for k, v in c.priorities.key_account_kinds.items()},
+            # Step 6's assumptions weigh lost and never-bought clients' headroom too: one number each.
+            "winback_share": c.allocation.economics.winback_share,
+            "conversion_rate": c.allocation.economics.conversion_rate,
         }
     if step == "playbooks":
         return {

@@ -20,7 +20,31 @@ KEY_ACCOUNT_FLAGS = ("key", "critical", "mono")
 EVIDENCE_WEIGHTS = {"score": 1.0, "size": 0.75, "behaviour": 0.5, "peers": 0.5, "unknown": 0.0}
 
 
-def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[str] | None = None) -> pd.DataFrame:
+def take_up_odds(winback_share: float | None = None, conversion_rate: float | None = None) -> dict[str, float]:
+    """How much of the headroom of a client who does not buy today counts, by status.
+
+    A lost client's headroom counts at the share of its margin a win-back regains and a
+    never-bought client's at the share of prospects hunting converts: the same assumptions
+    (``allocation.economics.winback_share`` and ``conversion_rate``, their defaults when not
+    given) that value their work in step 6, so that a prospect's whole potential never ranks
+    as if it were already a client's. An active client's counts fully.
+    """
+    from .config import EconomicsConfig
+
+    fields = EconomicsConfig.model_fields
+    return {
+        "active": 1.0,
+        "lost": float(fields["winback_share"].default if winback_share is None else winback_share),
+        "potential": float(fields["conversion_rate"].default if conversion_rate is None else conversion_rate),
+    }
+
+
+def segment_cards(
+    criteria: pd.DataFrame,
+    segments: pd.DataFrame,
+    order: list[str] | None = None,
+    take_up: dict[str, float] | None = None,
+) -> pd.DataFrame:
     """One row per segment with its description and the metrics goals weigh.
 
     Parameters
@@ -32,6 +56,12 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
         ``client_id`` and ``segment``.
     order : list of str, optional
         Display order of segments.
+    take_up : dict, optional
+        Status -> the share of a client's headroom that counts (:func:`take_up_odds`, its
+        defaults when not given); a status it omits counts fully.
+
+    ``headroom`` is each client's headroom weighted by the evidence behind its
+    potential (:data:`EVIDENCE_WEIGHTS`) and by ``take_up``, summed.
 
     Returns
     -------
@@ -43,10 +73,11 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
     df = criteria.merge(segments, on="client_id", how="inner", validate="one_to_one")
     existing = df["status"] != "potential"
     evidence = df.get("potential_source", pd.Series("score", index=df.index)).map(EVIDENCE_WEIGHTS).fillna(0.0)
+    odds = df["status"].map(take_up_odds() if take_up is None else take_up).fillna(1.0)
     df = df.assign(
         no_new_line=existing & ~df["buys_new_line"],
         smb_flag=df["smb"].fillna(False).astype(bool),
-        headroom_weighted=df["headroom"] * evidence,
+        headroom_weighted=df["headroom"] * evidence * odds,
     )
     g = df.groupby("segment", sort=False)
     cards = pd.DataFrame(
@@ -56,7 +87,8 @@ def segment_cards(criteria: pd.DataFrame, segments: pd.DataFrame, order: list[st
             "margin": g["margin"].sum(min_count=1),
             "invoices": g["invoices"].sum(),
             "frequency": g["frequency"].mean(),
-            # Headroom counts in proportion to its evidence; a segment of unknown potential has none to show.
+            # Headroom counts in proportion to its evidence and, for clients who do not buy today, the odds
+            # that they do; a segment of unknown potential has none to show.
             "headroom": g["headroom_weighted"].sum(min_count=1),
             "no_new_line": g["no_new_line"].sum(),
             "smb": g["smb_flag"].sum(),
@@ -423,16 +455,26 @@ def segment_forecast(forecast_clients: pd.DataFrame, against: pd.DataFrame, segm
 
 
 def run_step(
-    run_dir, n_tiers: int = 4, key_account_thresholds=(0.10, 0.20, 0.70), key_account_kinds: dict | None = None
+    run_dir,
+    n_tiers: int = 4,
+    key_account_thresholds=(0.10, 0.20, 0.70),
+    key_account_kinds: dict | None = None,
+    winback_share: float | None = None,
+    conversion_rate: float | None = None,
 ) -> dict:
-    """Describe and score the segments, flag key accounts, sum the next period's forecast by segment; save them."""
+    """Describe and score the segments, flag key accounts, sum the next period's forecast by segment; save them.
+
+    ``winback_share`` and ``conversion_rate`` are step 6's assumptions (``allocation.economics``), which
+    also weigh lost and never-bought clients' headroom here (:func:`take_up_odds`).
+    """
     from . import artifacts
 
     criteria = artifacts.load(run_dir, "criteria", "criteria")
     segments = artifacts.load(run_dir, "grouping", "segments")
     info = artifacts.load(run_dir, "grouping", "info")
     goal = artifacts.load(run_dir, "goal", "goal")
-    cards = segment_cards(criteria, segments, info["segment_order"])
+    take_up = take_up_odds(winback_share, conversion_rate)
+    cards = segment_cards(criteria, segments, info["segment_order"], take_up)
     profiles = segment_profiles(criteria, segments)
     weights, changes = adapt_weights(goal["weights"], cards)
     ranked = priority_scores(cards, weights, n_tiers)
@@ -474,6 +516,8 @@ def run_step(
             "thresholds": list(key_account_thresholds),
             "n_tiers": n_tiers,
             "weights": weights,
+            "take_up": take_up,
+            "evidence_weights": dict(EVIDENCE_WEIGHTS),
         },
     }
     if divisions is not None:

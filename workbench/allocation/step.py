@@ -74,16 +74,19 @@ def use_idle_hours(
     clients: pd.DataFrame,
     a: Assumptions,
     expected: pd.Series | None = None,
+    stopped: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, Solution, dict | None, pd.DataFrame]:
-    """The segments the method automates, worked by hours the team has left over, where that pays.
+    """The segments the method automates or stops, worked by hours the team has left over, where that pays.
 
-    The method automates the lowest priority still worked, so that people go
-    to the segments worth more. When people are left idle after those, their
-    time is already paid for: the automated segments are offered to the
-    optimiser with only the hours left (after the plan's own work and the key
-    accounts), their playbook's frequencies and role, under the same
-    break-even. A segment that gets manual contacts this way is worked
-    (``reason`` ``idle_capacity``); the others stay automated.
+    The method automates the lowest priority still worked and stops the lowest
+    tier, so that people go to the segments worth more. When people are left
+    idle after those, their time is already paid for: the automated segments,
+    and the ``stopped`` ones (those the lowest-tier rule stopped; never a
+    segment the consultant chose to stop), are offered to the optimiser with
+    only the hours left (after the plan's own work and the key accounts), their
+    playbook's frequencies and role, under the same break-even. A segment that
+    gets manual contacts this way is worked (``reason`` ``idle_capacity``); the
+    others stay as they were.
 
     Returns
     -------
@@ -96,7 +99,7 @@ def use_idle_hours(
     options : DataFrame
         The options the automated segments were offered (empty when none were).
     """
-    auto = plan["action"].eq("automate")
+    auto = plan["action"].eq("automate") | (plan["action"].eq("stop") & plan["segment"].isin(stopped))
     none = pd.DataFrame()
     if not auto.any():
         return plan, solution, None, none
@@ -170,7 +173,7 @@ def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
 LOWER_RESPONSE = 0.5
 
 
-def hires_at_lower_response(
+def robust_hires(
     plan: pd.DataFrame,
     clients: pd.DataFrame,
     expected: pd.Series | None,
@@ -178,22 +181,48 @@ def hires_at_lower_response(
     capacity: dict[str, float],
     a: Assumptions,
     reserved: dict[str, float],
-) -> dict:
-    """The hires that pay, valued again with the response to contact at :data:`LOWER_RESPONSE` of the assumed one.
+) -> tuple[dict[str, tuple[int, float]], dict]:
+    """The hires to recommend: of those that pay, as many as still pay at :data:`LOWER_RESPONSE` of the response.
 
-    A hire's gain rests on the assumed response (``economics.response_share``):
-    page 1 says what the same hires would bring if contact moved half as much
-    margin. Returns ``{"response_share": r, "roles": {role: value}}``; empty
-    when no hire pays.
+    A hire's gain rests on the assumed response to contact
+    (``economics.response_share``). For each role whose best count ``k``
+    (:func:`~workbench.allocation.economics.best_hires`) pays, the plan is
+    valued again with the response at half, and the count ``j <= k`` that
+    adds most there is the one recommended when it still adds value; the
+    ``k - j`` others pay only if contact moves margin as assumed, so they
+    wait for a pilot that measures it. A role whose hires pay only at the
+    assumed response is recommended none.
+
+    Returns
+    -------
+    hires : dict
+        ``role -> (count, value a year at the assumed response)``, the count
+        recommended (roles without a paying hire as given).
+    sensitivity : dict
+        ``{"response_share": r, "roles": {role: value at r}, "pilot": {role:
+        {"fte": k - j, "value": what they add at the assumed response}}}``;
+        empty when no hire pays.
     """
     paying = {r: k for r, (k, v) in hires.items() if k and v > 0}
     if not paying:
-        return {}
+        return hires, {}
     lower = replace(a, response_share=a.response_share * LOWER_RESPONSE)
-    opts = options(plan, segment_base(plan, clients, lower, expected), lower)
-    base = optimise(opts, capacity, lower, reserved, paid=True).objective
-    values = {r: hires_value(opts, capacity, lower, r, k, reserved, base) for r, k in paying.items()}
-    return {"response_share": lower.response_share, "roles": values}
+    opts_low = options(plan, segment_base(plan, clients, lower, expected), lower)
+    opts = options(plan, segment_base(plan, clients, a, expected), a)
+    base_low = optimise(opts_low, capacity, lower, reserved, paid=True).objective
+    base = optimise(opts, capacity, a, reserved, paid=True).objective
+    out, values, pilot = dict(hires), {}, {}
+    for role, k in paying.items():
+        at_lower = {j: hires_value(opts_low, capacity, lower, role, j, reserved, base_low) for j in range(1, k + 1)}
+        j = max(at_lower, key=lambda n: (at_lower[n], -n))
+        j = j if at_lower[j] > 0 else 0
+        value = hires_value(opts, capacity, a, role, j, reserved, base) if 0 < j < k else hires[role][1] if j else 0.0
+        out[role] = (j, value)
+        if j:
+            values[role] = at_lower[j]
+        if j < k:
+            pilot[role] = {"fte": k - j, "value": hires[role][1] - value}
+    return out, {"response_share": lower.response_share, "roles": values, "pilot": pilot}
 
 
 def largest_unworked(
@@ -205,14 +234,20 @@ def largest_unworked(
     contacts_per_year: float = 2,
     hours_per_contact: float = 1.0,
 ) -> dict[str, tuple[float, float]]:
-    """The largest clients in segments the plan stops or automates: they keep an owner for a review.
+    """The largest clients the segment's own work would leave to automation, a stop or a remote call: an owner each.
 
-    The method: the largest clients always have an owner. Among the active
-    clients, the top ``top_share`` by revenue (rounded up, as step 1's
-    concentration counts them) whose segment is not worked by sellers (key
-    accounts aside, they have one) get ``contacts_per_year`` contacts of
-    ``hours_per_contact`` hours: a review of terms and margin, not the
-    segment's sales work. ``contacts_per_year`` 0 turns the rule off.
+    The method: the largest clients always have an owner. Two kinds get
+    ``contacts_per_year`` personal contacts of ``hours_per_contact`` hours
+    from a named seller (key accounts aside, they have one):
+
+    - among the active clients, the top ``top_share`` by revenue (rounded
+      up, as step 1's concentration counts them) whose segment is not worked
+      by sellers: a review of terms and margin, not the segment's sales work;
+    - lost clients who bought a year (their past revenue over their tenure,
+      a year at least) as much as the smallest of that top group, whatever
+      the lost segment's plan: a personal win-back, not the tail's call.
+
+    ``contacts_per_year`` 0 turns the rule off.
 
     Returns
     -------
@@ -224,7 +259,12 @@ def largest_unworked(
     active = clients.loc[(clients["status"] == "active") & (clients["revenue"] > 0)]
     top = active.nlargest(math.ceil(top_share * len(active)), "revenue")
     unworked = set(plan.loc[plan["action"].isin(["stop", "automate"]), "segment"])
-    chosen = top.loc[top["segment"].isin(unworked) & ~top["client_id"].isin(key_accounts), "client_id"]
+    chosen = list(top.loc[top["segment"].isin(unworked) & ~top["client_id"].isin(key_accounts), "client_id"])
+    if len(top) and "revenue_total" in clients:
+        lost = clients.loc[clients["status"] == "lost"]
+        years = lost["tenure_months"].fillna(12).clip(lower=12) / 12 if "tenure_months" in lost else 1.0
+        yearly = lost["revenue_total"] / years
+        chosen += list(lost.loc[(yearly >= top["revenue"].min()) & ~lost["client_id"].isin(key_accounts), "client_id"])
     return {str(c): (float(contacts_per_year), float(hours_per_contact)) for c in chosen}
 
 
@@ -423,7 +463,7 @@ def run_step(
     saved: dict = {}
     hires: dict[str, tuple[int, float]] = {}
     after: dict | None = None  # the sellers after the plan's hires (with a team)
-    sensitivity: dict = {}  # the paying hires' value at a lower response to contact
+    sensitivity: dict = {}  # the recommended hires' value at a lower response to contact, and those left to a pilot
     if has_team:
         capacity = (team.groupby("role")["capacity"].sum() * selling_hours_per_fte).to_dict()
         # Key accounts first: a key-account manager's hours, then a farmer's.
@@ -434,9 +474,10 @@ def run_step(
         lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()
         up_to = {r: max(1, math.ceil(round(float(lack.get(r, 0.0)), 6))) for r in STAND_IN}
         hires = best_hires(opts, capacity, a, up_to, reserved, base=now.objective)
-        sensitivity = hires_at_lower_response(plan, clients, expected, hires, capacity, a, reserved)
+        hires, sensitivity = robust_hires(plan, clients, expected, hires, capacity, a, reserved)
+        by_rule = {seg for r in rules if r["rule"] == "drop_lowest_tier" for seg in r["segments"]}
         plan, now, spare_rule, extra_opts = use_idle_hours(
-            plan, playbooks, now, capacity, reserved, clients, a, expected
+            plan, playbooks, now, capacity, reserved, clients, a, expected, stopped=by_rule
         )
         if spare_rule:
             rules.append(spare_rule)
@@ -463,17 +504,21 @@ def run_step(
         plan_start = pd.Timestamp(period["end"]).normalize() + pd.Timedelta(days=1)
         hoarded = held_without_sale(clients, plan_start, hold_without_sale_months)
         review = largest_unworked(clients, final, set(flagged["client_id"]), **(largest_review or {}))
-        if review:
-            reviewed = clients.loc[clients["client_id"].isin(set(review))]
-            rules.append(
-                {
-                    "rule": "largest_review",
-                    "segments": sorted(reviewed["segment"].unique()),
-                    "clients": len(review),
-                    "contacts": next(iter(review.values()))[0],
-                    "share": (largest_review or {}).get("top_share", 0.2),
-                }
-            )
+        reviewed = clients.loc[clients["client_id"].isin(set(review))]
+        for rule, kind in (
+            ("largest_review", reviewed["status"] != "lost"),
+            ("largest_winback", reviewed["status"] == "lost"),
+        ):
+            if kind.any():  # the active largest reviewed, the former large won back: said apart
+                rules.append(
+                    {
+                        "rule": rule,
+                        "segments": sorted(reviewed.loc[kind, "segment"].unique()),
+                        "clients": int(kind.sum()),
+                        "contacts": next(iter(review.values()))[0],
+                        "share": (largest_review or {}).get("top_share", 0.2),
+                    }
+                )
         call_plan, load = assign_clients(
             clients,
             final,

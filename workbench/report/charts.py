@@ -321,9 +321,9 @@ def status(counts: pd.DataFrame, t: Translator):
     styles = {s: SEGMENT_STYLES.get(s, SegmentStyle(ACTIVE_COLOUR, "o", "")) for s in codes}
     _segment_bars(ax, counts["clients"], codes, styles)
     for i, v in enumerate(counts["clients"]):
-        ax.text(v, i, f"  {t.number(v)}", va="center", fontsize=9)
+        ax.text(v, i, f"  {t.number(v, column=True)}", va="center", fontsize=9)
     ax.set_yticks(range(len(codes)), [t.label("status", s) for s in codes])
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: t.number(v)))  # 2 000, as the bar labels
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: t.number(v, column=True)))  # 2 000, as the bar labels
     ax.grid(axis="y", visible=False)
     ax.set(xlabel=t("charts.clients"), ylabel=t("charts.status"))
     ax.set_xlim(0, max(counts["clients"].max() * 1.2, 1))

@@ -352,11 +352,22 @@ class Translator:
         """Translate a code (a role, a status, a metric) if the catalogue has it, else keep it."""
         return self.texts.get(f"{group}.{value}", str(value))
 
-    def number(self, value, digits: int = 0) -> str:
-        """A number with ``digits`` decimals and the locale's grouping (1,234 / 1 234)."""
+    def _grouped(self, value, column: bool) -> bool:
+        """Whether a number's thousands are grouped: always in a column; in Russian prose not for four digits.
+
+        Russian typography (Мильчин, «Справочник издателя и автора») writes 1000–9999 without a space in
+        running text and groups them only in a column beside longer numbers, where digits must align.
+        """
+        return column or self.language != "ru" or not 1000 <= abs(float(value)) < 10000
+
+    def number(self, value, digits: int = 0, column: bool = False) -> str:
+        """A number with ``digits`` decimals and the locale's grouping (1,234 / 1 234; Russian prose: 1234).
+
+        ``column``: the number stands in a table column or on a chart axis, where it is always grouped.
+        """
         if _missing(value):
             return MISSING
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        pattern = ("#,##0" if self._grouped(value, column) else "0") + ("." + "0" * digits if digits else "")
         return _minus(format_decimal(value, format=pattern, locale=self.locale))
 
     def decimal(self, value, max_digits: int = 2) -> str:
@@ -380,13 +391,15 @@ class Translator:
         """A count that may be fractional (equivalent clients): one decimal only while it is small (4,5; 92; 222)."""
         return self.decimal(value, 1) if abs(value) < 10 else self.number(value)
 
-    def money(self, value, digits: int = 0) -> str:
-        """An amount with the currency sign, written for the locale."""
+    def money(self, value, digits: int = 0, column: bool = False) -> str:
+        """An amount with the currency sign, written for the locale (``column``: grouped as :meth:`number`)."""
         if _missing(value):
             return MISSING
         # The locale's own pattern (English £8,021,266, Russian 8 021 266 ₽), with the decimals asked for.
         pattern = Locale.parse(self.locale).currency_formats["standard"].pattern.split(";")[0]
         pattern = re.sub(r"0\.0+", "0" + ("." + "0" * digits if digits else ""), pattern)
+        if not self._grouped(value, column):
+            pattern = pattern.replace("#,##0", "0")
         text = format_currency(value, self.currency, format=pattern, locale=self.locale, currency_digits=False)
         return _minus(re.sub(r"^(-?[A-Z]{3})(\d)", "\\1\u00a0\\2", text))  # a code, not a sign, is spaced: RUB 1,500
 

@@ -285,11 +285,12 @@ class ClientReport:
             return lambda v: t.label(group, v)
         writers: dict[str, Callable[[Any], str]] = {
             "text": lambda v: MISSING if pd.isna(v) else str(v),
-            "int": t.number,
-            "number": t.number,
-            "number1": lambda v: t.number(v, 1),
-            "number2": lambda v: t.number(v, 2),
-            "money": t.money,
+            # A column groups every number's thousands, four digits too (digits align).
+            "int": lambda v: t.number(v, column=True),
+            "number": lambda v: t.number(v, column=True),
+            "number1": lambda v: t.number(v, 1, column=True),
+            "number2": lambda v: t.number(v, 2, column=True),
+            "money": lambda v: t.money(v, column=True),
             "pct": t.pct,
             "date": t.date,
         }
@@ -669,6 +670,23 @@ class ClientReport:
         goal = self.load("goal", "goal")
         meta = self.load("priorities", "meta")
         self.method_text("priorities", "priorities.intro", goal=t(f"goal.name.{goal['name']}"), tiers=meta["n_tiers"])
+        if meta["weights"].get("headroom_share", 0) > 0 and "evidence_weights" in meta:
+            weight = meta["evidence_weights"]
+            self.method_text(
+                "priorities",
+                "priorities.headroom_evidence",
+                size=t.pct(weight["size"], 0),
+                peers=t.pct(weight["peers"], 0),
+            )
+            statuses = set(self.load("criteria", "criteria")["status"])
+            if {"lost", "potential"} <= statuses:  # the assumptions of chapter 6, said where they rank segments
+                odds = meta["take_up"]
+                self.method_text(
+                    "priorities",
+                    "priorities.headroom_take_up",
+                    winback=t.pct(odds["lost"], 0),
+                    conversion=t.pct(odds["potential"], 0),
+                )
         self.table(
             ranked.assign(points=(ranked["score"] * 100).round()),  # points of 100: no decimals that look tied
             [
@@ -917,19 +935,20 @@ class ClientReport:
                         if row.action == "work"
                         else t(f"playbooks.no_contact_{row.action}")
                     )
-                    if row.action != "work" and str(row.segment) in reviewed.index:  # its largest keep an owner
+                    lost = str(row.segment) == "lost"  # its former large clients are won back in person, worked or not
+                    if (row.action != "work" or lost) and str(row.segment) in reviewed.index:  # its largest: an owner
                         review = reviewed.loc[str(row.segment)]
                         v = (
                             v.rstrip(".")
                             + ". "
                             + t(
-                                "playbooks.review_except",
+                                "playbooks.winback_except" if lost else "playbooks.review_except",
                                 n=t.number(review["n"]),
                                 contacts=t.decimal(review["contacts"]),
                             )
                         )
                 elif f == "role":
-                    v = self._who_works(str(row.segment), str(v), str(row.own_role), assigned)
+                    v = self._who_works(str(row.segment), str(v), str(row.own_role), assigned, str(row.action))
                 values.append({"question": t(f"playbooks.q_{f}"), "answer": str(v)})
             body = self.table_html(
                 pd.DataFrame(values),
@@ -937,13 +956,22 @@ class ClientReport:
             )
             self.emit(f'<div class="wb-keep">{heading}{body}</div>')  # a playbook is not split across pages
 
-    def _who_works(self, segment: str, role: str, own_role: str, assigned: pd.DataFrame | None) -> str:
+    def _who_works(
+        self, segment: str, role: str, own_role: str, assigned: pd.DataFrame | None, action: str = "work"
+    ) -> str:
         """A card's "who works them": the roles the clients are assigned to, with counts when several.
 
-        Without an assignment, the plan's role; a stand-in is said as one.
+        Without an assignment, the plan's role; a stand-in is said as one. A segment the plan automates or
+        stops is said as such, with the owners of its largest clients (a review, a personal win-back).
         """
         t = self.t
         rows = None if assigned is None else assigned.loc[assigned["segment"] == segment]
+        if action in ("automate", "stop") and rows is not None and len(rows):
+            workers = t.join(
+                t("playbooks.workers_item", role=t.inline("roles", r), n=n)
+                for r, n in zip(rows["role"].astype(str), rows["clients"].astype(int), strict=True)
+            )
+            return _cell(t(f"playbooks.workers_largest_{action}", workers=workers))
         if rows is not None and len(rows) > 1:
             return _cell(
                 t.join(
@@ -1140,8 +1168,9 @@ class ClientReport:
                 ("recommendation", "allocation.col_recommendation", "label:recommendations"),
             ]
             parts.append(f"<p>{html.escape(t('allocation.fte_intro'))}</p>")
-            # A hire that does not pay is a dash, not "1" beside a loss (summary.json keeps the figures).
-            pays = fte["hire_value"].fillna(0) > 0
+            # A hire not recommended is a dash, not "1" beside a loss or beside a role with time to spare
+            # (summary.json keeps the figures; the hires left to a pilot are on page 1).
+            pays = (fte["hire_value"].fillna(0) > 0) & (fte["recommendation"] == "hire")
             # Heads of sales follow the team's size, not a pay-off: the heads to appoint, no value.
             heads = (fte["role"] == "head_of_sales") & (fte["recommendation"] == "hire")
             to_appoint = (fte["fte_needed"] - fte["fte_available"].fillna(0)).clip(lower=0).round()
@@ -1230,8 +1259,8 @@ class ClientReport:
     def _rules_as_planned(self, plan: pd.DataFrame) -> list[dict]:
         """The allocation's rules, each segment said once.
 
-        A segment the idle hours took back is not also listed as automated (the idle-capacity rule says it
-        would have been).
+        A segment the idle hours took back is not also listed as automated or stopped (the idle-capacity
+        rule says it would have been).
         """
         rules = self.load("allocation", "rules")
         taken = {s for r in rules if r["rule"] == "idle_capacity" for s in r["segments"]}
@@ -1240,7 +1269,7 @@ class ClientReport:
         by_segment = plan.set_index("segment")
         out = []
         for r in rules:
-            if r["rule"] != "automate_low_priority" or not taken & set(r["segments"]):
+            if r["rule"] not in ("automate_low_priority", "drop_lowest_tier") or not taken & set(r["segments"]):
                 out.append(r)
                 continue
             left = [s for s in r["segments"] if s not in taken]

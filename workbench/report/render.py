@@ -197,9 +197,10 @@ def _postprocess(page: str) -> str:
         _mark_wide_table(table)
     # A number stays on the line of the word after it ("16 менеджеров", "2 контакта"): typography, so
     # here and not in the texts (summary.json and the catalogue keep plain spaces).
-    for node in soup.find_all(string=NUMBER_AND_WORD):
+    # So does a dash with the word before it, and with a number after it ("новых — 3").
+    for node in soup.find_all(string=lambda s: bool(NUMBER_AND_WORD.search(s) or DASH_SPACE.search(s))):
         if node.parent is not None and node.parent.name not in ("style", "script"):
-            node.replace_with(NUMBER_AND_WORD.sub("\u00a0", str(node)))
+            node.replace_with(DASH_SPACE.sub("\u00a0", NUMBER_AND_WORD.sub("\u00a0", str(node))))
     for img in soup.find_all("img"):
         if "src" in img.attrs:
             img.attrs = {"src": img.attrs["src"], **{k: v for k, v in img.attrs.items() if k != "src"}}
@@ -214,6 +215,8 @@ def _postprocess(page: str) -> str:
 
 #: A space between a number and the word after it, bound with a no-break space in the rendered page.
 NUMBER_AND_WORD = re.compile(r"(?<=\d) (?=[^\W\d_])")
+#: The space before a spaced dash (a line never starts with one), and after it before a number.
+DASH_SPACE = re.compile(r"(?<=\S) (?=\u2014)|(?<=\u2014) (?=[\d\u2212])")
 
 
 def _align_numeric_columns(table) -> None:

@@ -59,8 +59,9 @@ def build(run_dir: str | Path, t: Translator) -> dict:
     fte = load("allocation", "fte")
     settings = load("allocation", "settings")
     # The largest clients of unworked segments keep an owner: page 1 says so beside the stops.
-    review = [r for r in load("allocation", "rules") if r["rule"] == "largest_review"]
-    settings = {**settings, "review": review[0] if review else None}
+    # So do lost clients who used to buy as much as the largest: a personal win-back.
+    owned = {r["rule"]: r for r in load("allocation", "rules") if r["rule"] in ("largest_review", "largest_winback")}
+    settings = {**settings, "review": owned.get("largest_review"), "winback": owned.get("largest_winback")}
     criteria = load("criteria", "criteria")
     segments = load("grouping", "segments")
     flagged = load("priorities", "key_accounts")
@@ -286,15 +287,35 @@ def decisions(
                 clients=t.number(sum(s["clients"] for s in by_rule)),
             )
         )
-    if settings.get("review"):
-        r = settings["review"]
+    review, winback = settings.get("review"), settings.get("winback")
+    if review and winback:  # both kinds of largest client in one sentence: the same rule, the same contacts
+        out.append(
+            t(
+                "cover.d_review_winback",
+                n=t.number(review["clients"]),
+                lost=t.number(winback["clients"]),
+                share=t.pct(review["share"], 0),
+                segments=_names([{"segment": x} for x in review["segments"]], t),
+                contacts=t.decimal(review["contacts"]),
+            )
+        )
+    elif review:
         out.append(
             t(
                 "cover.d_review",
-                n=t.number(r["clients"]),
-                share=t.pct(r["share"], 0),
-                segments=_names([{"segment": x} for x in r["segments"]], t),
-                contacts=t.decimal(r["contacts"]),
+                n=t.number(review["clients"]),
+                share=t.pct(review["share"], 0),
+                segments=_names([{"segment": x} for x in review["segments"]], t),
+                contacts=t.decimal(review["contacts"]),
+            )
+        )
+    elif winback:
+        out.append(
+            t(
+                "cover.d_winback",
+                n=t.number(winback["clients"]),
+                share=t.pct(winback["share"], 0),
+                contacts=t.decimal(winback["contacts"]),
             )
         )
     automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
@@ -357,6 +378,25 @@ def decisions(
             out.append(t("cover.d_hire_idle", roles=t.join(hires), idle=t.join(idle)))
         elif hires:
             out.append(t("cover.d_hire", roles=t.join(hires)))
+        sensitivity = settings.get("hires_sensitivity") or {}
+        pilot = sensitivity.get("pilot") or {}  # hires that pay only at the assumed response: a pilot first
+        if pilot:
+            out.append(
+                t(
+                    "cover.d_pilot",
+                    roles=t.join(
+                        t(
+                            "cover.d_pilot_role",
+                            fte=t.number(extra["fte"]),
+                            role=t.inline("roles", role),
+                            value=t.money_round(extra["value"]),
+                        )
+                        for role, extra in pilot.items()
+                    ),
+                    response=t.pct(settings.get("response_share", 0), 0),
+                    lower=t.pct(sensitivity["response_share"], 0),
+                )
+            )
         nxt = settings.get("next_best_use")
         idle_alone = idle and not hires  # beside hires, the idle time is said with them (d_hire_idle)
         variable = settings.get("variable_cost_share", 1.0)  # the paid team's hour adds only this share of its cost
