@@ -190,10 +190,11 @@ class ClientReport:
                 f'<div class="wb-todo wb-keep"><strong>{html.escape(self.t("todo.title"))}</strong><ul>{body}</ul></div>'
             )
 
-    def bullets(self, items: list[str]) -> None:
-        """Texts (already translated) as an escaped list; nothing when empty."""
+    def bullets(self, items: list[str], css_class: str = "") -> None:
+        """Texts (already translated) as an escaped list; nothing when empty (``css_class`` on the list)."""
         if items:
-            self.emit("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+            opening = f'<ul class="{css_class}">' if css_class else "<ul>"
+            self.emit(opening + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
 
     #: Notes that name the data's columns: the appendix's account of the step holds them (the chapter's
     #: "what to do" names what to collect in the reader's words).
@@ -320,7 +321,7 @@ class ClientReport:
         self.text("cover.dated", date=t.date(pd.Timestamp.now().normalize()))
         conclusions = summary.build(self.run_dir, t)
         self.emit(f"<h3>{html.escape(t('cover.decisions'))}</h3>")
-        self.bullets(conclusions["decisions"])
+        self.bullets(conclusions["decisions"], "wb-cover")
         self.emit(f"<h3>{html.escape(t('cover.findings'))}</h3>")
         sources = self.load("criteria", "potential_sources").set_index("source")["clients"]
         findings = [
@@ -343,7 +344,7 @@ class ClientReport:
                 ),
             ),
         ]
-        self.bullets(findings)
+        self.bullets(findings, "wb-cover")
         items = "".join(f'<li><a href="#step-{step}">{html.escape(self.headline(step))}</a></li>' for step in STEPS)
         self.emit(
             f'<nav class="wb-toc"><ol>{items}</ol><p><a href="#appendix">{html.escape(t("appendix.title"))}</a></p></nav>'
