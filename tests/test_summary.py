@@ -164,3 +164,32 @@ def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
     assert "the plan uses 700 of the team's 7,000 hours of client contact a year" in team
     assert "finding new clients (the data holds 2 potential clients who have never bought)" in team
     assert "0.63" not in team  # a trivial next step is no reason on page 1
+
+
+def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    criteria = pd.DataFrame({"status": ["active"], "revenue": [1.0], "margin": [None]})
+    segments = [
+        {"segment": "A", "tier": 1, "action": "work", "reason": "", "clients": 90, "margin": None, "revenue": 1.0}
+    ]
+    review = {"clients": 10, "segments": ["E"], "share": 0.2, "contacts": 2.0}
+    winback = {"clients": 9, "segments": ["lost"], "share": 0.2, "contacts": 2.0}
+    base = {"max_reports_per_head": 7, "response_share": 0.2}
+    both = decisions(segments, [], criteria, {}, None, base | {"review": review, "winback": winback}, T)
+    (owners,) = [d for d in both if d.startswith("Largest clients")]
+    assert "10 clients of the top 20% by revenue in segments sellers do not work (E)" in owners
+    assert "9 lost clients that bought as much a year before leaving" in owners
+    alone = decisions(segments, [], criteria, {}, None, base | {"winback": winback}, T)
+    assert any(d.startswith("Former large clients are won back in person: 9 lost clients") for d in alone)
+    assert not any(d.startswith(("Largest", "Former")) for d in decisions(segments, [], criteria, {}, None, base, T))
+    roles = [{"role": "farmer", "needed_fte": 9.0, "available_fte": 5.0, "recommendation": "keep", "idle_fte": 0.0}]
+    pilot = {"response_share": 0.1, "roles": {}, "pilot": {"farmer": {"fte": 4, "value": 3_200_000.0}}}
+    (said,) = [
+        d
+        for d in decisions(segments, roles, criteria, {}, None, base | {"hires_sensitivity": pilot}, T)
+        if "pilot" in d
+    ]
+    assert "only if contact moves margin as assumed (20%), not at 10%: 4 people for the role of account manager" in said

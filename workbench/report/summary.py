@@ -288,34 +288,17 @@ def decisions(
             )
         )
     review, winback = settings.get("review"), settings.get("winback")
-    if review and winback:  # both kinds of largest client in one sentence: the same rule, the same contacts
+    if review or winback:  # both kinds of largest client in one sentence: the same rule, the same contacts
+        r = review or winback
+        key = "cover.d_review_winback" if review and winback else "cover.d_review" if review else "cover.d_winback"
         out.append(
             t(
-                "cover.d_review_winback",
-                n=t.number(review["clients"]),
-                lost=t.number(winback["clients"]),
-                share=t.pct(review["share"], 0),
-                segments=_names([{"segment": x} for x in review["segments"]], t),
-                contacts=t.decimal(review["contacts"]),
-            )
-        )
-    elif review:
-        out.append(
-            t(
-                "cover.d_review",
-                n=t.number(review["clients"]),
-                share=t.pct(review["share"], 0),
-                segments=_names([{"segment": x} for x in review["segments"]], t),
-                contacts=t.decimal(review["contacts"]),
-            )
-        )
-    elif winback:
-        out.append(
-            t(
-                "cover.d_winback",
-                n=t.number(winback["clients"]),
-                share=t.pct(winback["share"], 0),
-                contacts=t.decimal(winback["contacts"]),
+                key,
+                n=t.number(r["clients"]),
+                lost=t.number((winback or {}).get("clients", 0)),
+                share=t.pct(r["share"], 0),
+                segments=_names([{"segment": x} for x in r["segments"]], t),
+                contacts=t.decimal(r["contacts"]),
             )
         )
     automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
