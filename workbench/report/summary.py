@@ -289,7 +289,7 @@ def decisions(
         )
     review, winback = settings.get("review"), settings.get("winback")
     if review or winback:  # both kinds of largest client in one sentence: the same rule, the same contacts
-        r = review or winback
+        r: dict = review or winback or {}
         key = "cover.d_review_winback" if review and winback else "cover.d_review" if review else "cover.d_winback"
         out.append(
             t(
