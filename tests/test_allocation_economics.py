@@ -335,7 +335,8 @@ def test_only_the_hires_that_pay_at_half_the_response_are_recommended_the_rest_w
     opts = options(plan, segment_base(plan, clients, a), a)
     hires = best_hires(opts, {}, a, {"farmer": 4}, {})
     assert hires["farmer"][0] == 4 and hires["farmer"][1] == pytest.approx(340_000)
-    chosen, sensitivity = robust_hires(plan, clients, None, hires, {}, a, {})
+    base = optimise(opts, {}, a, {}, paid=True).objective
+    chosen, sensitivity = robust_hires(opts, base, plan, clients, None, hires, {}, a, {})
     assert chosen["farmer"] == (2, pytest.approx(260_000))
     assert sensitivity["response_share"] == pytest.approx(0.1)
     assert sensitivity["roles"] == {"farmer": pytest.approx(80_000)}
@@ -344,4 +345,4 @@ def test_only_the_hires_that_pay_at_half_the_response_are_recommended_the_rest_w
     poor = clients.assign(margin=100.0)
     opts = options(plan, segment_base(plan, poor, a), a)
     none = best_hires(opts, {}, a, {"farmer": 4}, {})
-    assert robust_hires(plan, poor, None, none, {}, a, {}) == (none, {})
+    assert robust_hires(opts, 0.0, plan, poor, None, none, {}, a, {}) == (none, {})

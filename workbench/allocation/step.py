@@ -174,6 +174,8 @@ LOWER_RESPONSE = 0.5
 
 
 def robust_hires(
+    opts: pd.DataFrame,
+    base: float,
     plan: pd.DataFrame,
     clients: pd.DataFrame,
     expected: pd.Series | None,
@@ -191,7 +193,9 @@ def robust_hires(
     adds most there is the one recommended when it still adds value; the
     ``k - j`` others pay only if contact moves margin as assumed, so they
     wait for a pilot that measures it. A role whose hires pay only at the
-    assumed response is recommended none.
+    assumed response is recommended none. ``opts`` and ``base`` are the plan's
+    options and its objective on the team's hours at the assumed response (as
+    :func:`~workbench.allocation.economics.best_hires` had them).
 
     Returns
     -------
@@ -208,9 +212,7 @@ def robust_hires(
         return hires, {}
     lower = replace(a, response_share=a.response_share * LOWER_RESPONSE)
     opts_low = options(plan, segment_base(plan, clients, lower, expected), lower)
-    opts = options(plan, segment_base(plan, clients, a, expected), a)
     base_low = optimise(opts_low, capacity, lower, reserved, paid=True).objective
-    base = optimise(opts, capacity, a, reserved, paid=True).objective
     out, values, pilot = dict(hires), {}, {}
     for role, k in paying.items():
         at_lower = {j: hires_value(opts_low, capacity, lower, role, j, reserved, base_low) for j in range(1, k + 1)}
@@ -474,7 +476,7 @@ def run_step(
         lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()
         up_to = {r: max(1, math.ceil(round(float(lack.get(r, 0.0)), 6))) for r in STAND_IN}
         hires = best_hires(opts, capacity, a, up_to, reserved, base=now.objective)
-        hires, sensitivity = robust_hires(plan, clients, expected, hires, capacity, a, reserved)
+        hires, sensitivity = robust_hires(opts, now.objective, plan, clients, expected, hires, capacity, a, reserved)
         by_rule = {seg for r in rules if r["rule"] == "drop_lowest_tier" for seg in r["segments"]}
         plan, now, spare_rule, extra_opts = use_idle_hours(
             plan, playbooks, now, capacity, reserved, clients, a, expected, stopped=by_rule
