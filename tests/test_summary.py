@@ -164,6 +164,11 @@ def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
     assert "the plan uses 700 of the team's 7,000 hours of client contact a year" in team
     assert "finding new clients (the data holds 2 potential clients who have never bought)" in team
     assert "0.63" not in team  # a trivial next step is no reason on page 1
+    # Once the plan works the data's prospects, the idle time goes to clients beyond the data, not to them.
+    worked = [{"segment": "potential", "action": "work", "tier": 3, "clients": 2, "reason": "idle_hours"}]
+    (team,) = [d for d in decisions(worked, roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
+    assert "the potential clients the data holds are in the plan already" in team
+    assert "finding new clients beyond the data" in team and "the data holds 2" not in team
 
 
 def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot():

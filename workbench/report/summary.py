@@ -387,9 +387,11 @@ def decisions(
         if idle_alone and nxt and nxt["extra_value"] <= variable * nxt["extra_cost"]:
             per_fte = settings.get("selling_hours_per_fte", 1000)
             sellers = [r for r in roles if r["role"] != "head_of_sales"]
+            # "finding new clients": beyond the data's own prospects where the plan already works them
+            listed = any(s["segment"] == "potential" and s["action"] == "work" for s in segments)
             out.append(
                 t(
-                    "cover.d_redeploy_time",
+                    "cover.d_redeploy_time_listed" if listed else "cover.d_redeploy_time",
                     roles=t.join(idle),
                     used=t.number(sum(r.get("used_fte") or 0 for r in sellers) * per_fte),
                     available=t.number(sum(r["available_fte"] or 0 for r in sellers) * per_fte),
