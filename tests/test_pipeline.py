@@ -256,3 +256,32 @@ def test_call_list_rules_describe_only_the_lists_the_plan_made(finished_run, tmp
     for name in kept["list"].unique():
         start = t.texts[f"calls.intro_list.{name}"].split("{")[0].strip()
         assert start in text, name
+
+
+def test_the_plan_table_names_a_segments_own_role_and_who_stands_in(finished_run, tmp_path):
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from workbench import artifacts
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(finished_run, tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    calls = artifacts.load(run_dir, "allocation", "call_plan")
+    load = artifacts.load(run_dir, "allocation", "load")
+    worked = plan.loc[(plan["action"] == "work") & (plan["role"] == "farmer"), "segment"].iloc[0]
+    # Most of that segment's clients handed to a hunter standing in.
+    hunter = "H-test"
+    load = pd.concat([load, load.iloc[[0]].assign(manager_id=hunter, role="hunter")], ignore_index=True)
+    mine = calls["segment"] == worked
+    calls.loc[mine, "manager_id"] = hunter
+    artifacts.save(run_dir, "allocation", call_plan=calls, load=load)
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).allocation()
+    plt.close("all")
+    html = "".join(o for o in out if isinstance(o, str))
+    t = Translator("en")
+    said = t("allocation.role_stand_in", role=t.label("roles", "farmer"), stand_in=t.inline("roles", "hunter"))
+    assert said in html.replace("&amp;", "&")
+    # A segment its own role works names that role alone.
+    assert html.count(said) == 1

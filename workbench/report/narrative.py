@@ -1062,14 +1062,24 @@ class ClientReport:
             # (a stopped or automated segment keeps its own "—": its largest clients' reviewers are in the rules)
             worked = plan["action"] == "work"
             plan = plan.assign(worked_by=plan["segment"].map(main).where(worked).fillna(plan["worked_by"]))
+        # The segment's own role, and who stands in where most of its clients go to another role's seller.
+        who = [
+            t.label("roles", worked_by)
+            if action != "work" or worked_by == own
+            else t("allocation.role_stand_in", role=t.label("roles", own), stand_in=t.inline("roles", worked_by))
+            for own, worked_by, action in zip(plan["role"], plan["worked_by"], plan["action"], strict=True)
+        ]
         self.table(
-            plan.assign(channel=plan["channel"].where(plan["action"] == "work", "none")),  # no channel unworked
+            plan.assign(
+                channel=plan["channel"].where(plan["action"] == "work", "none"),  # no channel unworked
+                who=who,
+            ),
             [
                 ("segment", "grouping.col_segment", "label:segments"),
                 ("tier", "priorities.col_tier", "int"),
                 ("clients", "common.clients", "int"),
                 ("action", "allocation.col_action", "label:actions"),
-                ("worked_by", "allocation.col_role", "label:roles"),
+                ("who", "allocation.col_role", "text"),
                 ("channel", "allocation.col_channel", "label:channels"),
                 ("playbook_contacts", "allocation.col_playbook_contacts", "number"),
                 ("contacts_per_year", "allocation.col_contacts", "number"),
