@@ -418,6 +418,8 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
     assert call_plan.set_index("client_id").loc["c10", "hours"] == 0
     by = load.set_index("manager_id")
     assert by.loc["F1", "hours"] == 8 and by.loc["F2", "hours"] == 20 and by.loc["K1", "hours"] == 10
+    booked = call_plan.groupby("manager_id")["hours"].sum()  # the call plan adds up to each manager's load
+    assert booked.to_dict() == pytest.approx(by.loc[booked.index, "hours"].to_dict())
     assert by.loc["F2", "utilisation"] == pytest.approx(1.0) and by.loc["K1", "clients"] == 2
 
 
@@ -454,6 +456,10 @@ def test_nobody_waits_while_a_move_would_make_room_for_them():
     assert got == {"a1": ("K1", "stand_in"), "a2": ("F1", "kept"), "p1": ("F1", "stand_in")}
     by = load.set_index("manager_id")["hours"]
     assert by["F1"] == pytest.approx(4 + 4 / 0.8) and by["K1"] == pytest.approx(4 / 0.8)  # p1 at a stand-in's pace
+    # The call plan books each client at its owner's hours, so a manager's clients add up to their load.
+    booked = call_plan.groupby("manager_id")["hours"].sum()
+    assert booked.to_dict() == pytest.approx(by.loc[booked.index].to_dict())
+    assert call_plan.set_index("client_id").loc["a1", "hours"] == pytest.approx(5.0)
     # Nobody could make room (K1 already full): the client waits, as before.
     full = team.assign(capacity=[0.01, 0.004])
     call_plan, _ = assign_clients(clients, plan, full, selling_hours_per_fte=1000)

@@ -310,8 +310,8 @@ def test_a_segment_is_shared_between_its_role_and_an_idle_stand_in():
 
 
 def test_only_the_hires_that_pay_at_half_the_response_are_recommended_the_rest_wait_for_a_pilot():
-    from workbench.allocation.economics import best_hires, segment_base
-    from workbench.allocation.step import robust_hires
+    from workbench.allocation.economics import best_hires, hires_value, segment_base
+    from workbench.allocation.step import pilot_design, robust_hires
 
     # S: 1,000 clients, margin 3.6m, 1 h a contact; no farmer today. k hires give k x 1,000 h: 1 contact
     # a year at 1 hire, 2 at 2 (and 3), 4 at 4. Each hire costs 50,000 in all.
@@ -341,8 +341,43 @@ def test_only_the_hires_that_pay_at_half_the_response_are_recommended_the_rest_w
     assert sensitivity["response_share"] == pytest.approx(0.1)
     assert sensitivity["roles"] == {"farmer": pytest.approx(80_000)}
     assert sensitivity["pilot"] == {"farmer": {"fte": 2, "value": pytest.approx(80_000)}}
+    # Hires that bring a head of sales (from the second on, 60k a year) are judged with that cost:
+    # at half the response 1 -> 55.4k, 2 -> 80k - 60k, 4 -> 70k - 60k: one hire; three more wait for a pilot,
+    # worth 340k - 60k - 160.9k as assumed.
+    led, led_sens = robust_hires(
+        opts, base, plan, clients, None, hires, {}, a, {}, heads_cost=lambda n: 60_000.0 if n >= 2 else 0.0
+    )
+    one = hires_value(opts, {}, a, "farmer", 1, {}, base)
+    assert led["farmer"] == (1, pytest.approx(one)) and one == pytest.approx(160_900, rel=1e-3)
+    assert led_sens["pilot"] == {"farmer": {"fte": 3, "value": pytest.approx(340_000 - 60_000 - one)}}
+    assert led_sens["heads_cost"] == {}  # the one recommended hire brings no head
+    # The pilot of the two further hires: S from 2 to 4 contacts a year on half its clients for 6 months.
+    # They add 180k of margin before their 100k cost: they pay from 100/180 of the assumed uplift,
+    # which is 20 % x (response(4) - response(2)) = 20 % x (0.75 - 0.5) = 5 % of the margin.
+    test = pilot_design(opts, {}, a, {}, "farmer", 2, 2, 80_000.0, months=6)
+    assert (test["segment"], test["from"], test["to"], test["further"]) == ("S", 2.0, 4.0, 2)
+    assert test["test_clients"] == 500 and test["hours"] == 500  # 500 clients x 2 more contacts x 1 h, half a year
+    assert test["expected"] == pytest.approx(0.05)
+    assert test["needed"] == pytest.approx(0.05 * 100 / 180)
+    # One seller's hours bound the test group: with 4 h a contact, 1,000 h / (2 x 4 h) = 125 clients.
+    slow = _plan([("S", 1, 1000, 0, "work", "farmer", 4, 4.0)])
+    slow_opts = options(slow, segment_base(slow, clients, a), a)
+    slow_test = pilot_design(slow_opts, {}, a, {}, "farmer", 8, 8, 0.0)
+    assert slow_test is None or slow_test["test_clients"] <= 125
     # Where no hire pays even at the assumed response, nothing changes and nothing is left to a pilot.
     poor = clients.assign(margin=100.0)
     opts = options(plan, segment_base(plan, poor, a), a)
     none = best_hires(opts, {}, a, {"farmer": 4}, {})
     assert robust_hires(opts, 0.0, plan, poor, None, none, {}, a, {}) == (none, {})
+
+
+def test_the_heads_of_sales_hires_bring_are_costed_beyond_those_the_team_has():
+    from workbench.allocation.step import heads_cost_of
+
+    team = pd.DataFrame({"role": ["head_of_sales"] + ["farmer"] * 6, "capacity": 1.0})
+    cost = heads_cost_of(team, 100.0, max_reports_per_head=7, split_departments_at=10)
+    # 7 sellers fit one head; 8 need a second (span 7), 14 split into two departments, 15 need a third.
+    assert [cost(n) for n in (0, 1, 2, 8, 9)] == [0.0, 0.0, 100.0, 100.0, 200.0]
+    # A team that already has two heads pays for none until a third is needed.
+    two = pd.concat([team, team.iloc[[0]]], ignore_index=True)
+    assert heads_cost_of(two, 100.0)(8) == 0.0 and heads_cost_of(two, 100.0)(9) == 100.0

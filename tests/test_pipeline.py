@@ -285,3 +285,33 @@ def test_the_plan_table_names_a_segments_own_role_and_who_stands_in(finished_run
     assert said in html.replace("&amp;", "&")
     # A segment its own role works names that role alone.
     assert html.count(said) == 1
+
+
+def test_a_segment_no_frequency_pays_for_shows_its_best_options_arithmetic(finished_run, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from workbench import artifacts
+    from workbench.report.i18n import Translator
+
+    run_dir = _copy(finished_run, tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    opts = artifacts.load(run_dir, "allocation", "options")
+    seg = plan.loc[plan["segment"].isin(set(opts["segment"])) & (plan["action"] == "work"), "segment"].iloc[0]
+    plan.loc[plan["segment"] == seg, ["action", "contacts_per_year"]] = ["automate", 0.0]
+    artifacts.save(run_dir, "allocation", plan=plan)
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).allocation()
+    plt.close("all")
+    html = "".join(o for o in out if isinstance(o, str)).replace("&#x27;", "'")
+    t = Translator("en")
+    best = opts.loc[(opts["segment"] == seg) & (opts["contacts_per_year"] > 0)].sort_values("net").iloc[-1]
+    said = t(
+        f"allocation.no_option_pays_{best['channel']}",
+        segment=t("common.segment_ref", name=t.label("segments", seg)),
+        contacts=t.number(best["contacts_per_year"]),
+        value=t.money(best["value"]),
+        cost=t.money(best["cost"]),
+    )
+    assert said in html
+    # A segment the plan works is not said to have no paying frequency.
+    assert html.count("no contact frequency pays") == 1

@@ -198,3 +198,13 @@ def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot(
         if "pilot" in d
     ]
     assert "only if contact moves margin as assumed (20%), not at 10%: 4 people for the role of account manager" in said
+    # Hires that need another head of sales say that the head's cost is in their value.
+    hiring = [dict(roles[0], recommendation="hire", hire_fte=2, hire_value=1_000_000.0)]
+    led = {"response_share": 0.1, "roles": {"farmer": 400_000.0}, "pilot": {}, "heads_cost": {"farmer": 3_500_000.0}}
+    said = decisions(segments, hiring, criteria, {}, None, base | {"hires_sensitivity": led}, T)
+    (heads,) = [d for d in said if "heads of sales the larger team needs" in d]
+    assert "3.5m" in heads
+    assert not any(
+        "heads of sales the larger team needs" in d
+        for d in decisions(segments, hiring, criteria, {}, None, base | {"hires_sensitivity": pilot}, T)
+    )

@@ -525,6 +525,13 @@ class AllocationConfig(_Strict):
         description="Segments the consultant decides not to work (e.g. [D]); their clients go to the holding area.",
     )
     largest_review: LargestReviewConfig = Field(default_factory=LargestReviewConfig)
+    pilot_months: int = Field(
+        6,
+        ge=1,
+        le=24,
+        description="Length of the pilot that measures the response to contact before hires that pay only at the "
+        "assumed response.",
+    )
 
 
 #: The sections a what-if scenario may change (never the data or the engagement).

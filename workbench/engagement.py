@@ -145,6 +145,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "hold_without_sale_months": a.hold_without_sale_months,
             "portfolio_max_industries": a.portfolio_max_industries,
             "largest_review": a.largest_review.model_dump(),
+            "pilot_months": a.pilot_months,
         }
     if step == "report":
         e = c.engagement

@@ -171,6 +171,10 @@ def assign_clients(
             role, hours, contacts = seg["role"], 0.0, 0
         if who is not None:
             book.add(who, c.get("industry"), c.get("size_band"))
+            if status != "over_capacity" and not (c["_review"] and not c["key"]):
+                # The hours the owner spends, as the load books them: a stand-in's at their pace.
+                own = ("key_account_manager",) if c["key"] else (allowed[0], role)
+                hours = hours if role_of[who] in own else hours / stand_in_efficiency
         rows.append(
             {
                 "client_id": c["client_id"],
@@ -267,7 +271,7 @@ def make_room(
             manager_name=name_of.get(m, ""),
             role=role_of[m],
             contacts_per_year=ask["contacts"],
-            hours=ask["hours"],
+            hours=cost(m, ask),  # the owner's hours, a stand-in's at their pace
             status="assigned" if role_of[m] in (ask["allowed"][0], ask["preferred"]) else "stand_in",
         )
 

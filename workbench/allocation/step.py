@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -183,6 +184,7 @@ def robust_hires(
     capacity: dict[str, float],
     a: Assumptions,
     reserved: dict[str, float],
+    heads_cost: Callable[[int], float] | None = None,
 ) -> tuple[dict[str, tuple[int, float]], dict]:
     """The hires to recommend: of those that pay, as many as still pay at :data:`LOWER_RESPONSE` of the response.
 
@@ -196,6 +198,9 @@ def robust_hires(
     assumed response is recommended none. ``opts`` and ``base`` are the plan's
     options and its objective on the team's hours at the assumed response (as
     :func:`~workbench.allocation.economics.best_hires` had them).
+    ``heads_cost(n)`` is the yearly cost of the heads of sales ``n`` more
+    sellers would need beyond the team's (:func:`heads_cost_of`): a count's
+    value is net of it, at either response, since the hires bring those heads.
 
     Returns
     -------
@@ -213,18 +218,129 @@ def robust_hires(
     lower = replace(a, response_share=a.response_share * LOWER_RESPONSE)
     opts_low = options(plan, segment_base(plan, clients, lower, expected), lower)
     base_low = optimise(opts_low, capacity, lower, reserved, paid=True).objective
-    out, values, pilot = dict(hires), {}, {}
+    heads = heads_cost or (lambda n: 0.0)
+    out, values, pilot, led = dict(hires), {}, {}, {}
     for role, k in paying.items():
-        at_lower = {j: hires_value(opts_low, capacity, lower, role, j, reserved, base_low) for j in range(1, k + 1)}
+        at_lower = {
+            j: hires_value(opts_low, capacity, lower, role, j, reserved, base_low) - heads(j) for j in range(1, k + 1)
+        }
         j = max(at_lower, key=lambda n: (at_lower[n], -n))
         j = j if at_lower[j] > 0 else 0
-        value = hires_value(opts, capacity, a, role, j, reserved, base) if 0 < j < k else hires[role][1] if j else 0.0
+        gross = hires_value(opts, capacity, a, role, j, reserved, base) if 0 < j < k else hires[role][1] if j else 0.0
+        value = gross - heads(j)
         out[role] = (j, value)
         if j:
             values[role] = at_lower[j]
-        if j < k:
-            pilot[role] = {"fte": k - j, "value": hires[role][1] - value}
-    return out, {"response_share": lower.response_share, "roles": values, "pilot": pilot}
+            if heads(j):
+                led[role] = heads(j)
+        further = hires[role][1] - heads(k) - value  # what the k - j others add, their heads counted
+        if j < k and further > 0:
+            pilot[role] = {"fte": k - j, "value": further}
+    return out, {"response_share": lower.response_share, "roles": values, "pilot": pilot, "heads_cost": led}
+
+
+def heads_cost_of(
+    team: pd.DataFrame, cost_per_head: float, *, max_reports_per_head: int = 7, split_departments_at: int | None = 10
+) -> Callable[[int], float]:
+    """The yearly cost of the heads of sales ``n`` more sellers need beyond those the team has.
+
+    The method's structure (:func:`~workbench.allocation.workload.sales_departments`)
+    for today's sellers plus ``n``, against the heads the team has (or today's
+    sellers need, if more): each extra head costs ``cost_per_head`` a year.
+    """
+    sellers = int(team["role"].isin(SELLER_ROLES).sum())
+    have = int((team["role"] == "head_of_sales").sum())
+
+    def heads(n: int) -> int:
+        return int(
+            sales_departments(
+                sellers + n, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+            )["heads"]
+        )
+
+    floor = max(have, heads(0))
+    return lambda n: max(0, heads(n) - floor) * cost_per_head
+
+
+def pilot_design(
+    opts: pd.DataFrame,
+    capacity: dict[str, float],
+    a: Assumptions,
+    reserved: dict[str, float],
+    role: str,
+    hired: int,
+    further: int,
+    value: float,
+    *,
+    months: int = 6,
+) -> dict | None:
+    """The pilot that measures whether ``further`` hires of ``role`` (beyond the ``hired``) pay, before they are made.
+
+    The further hires' hours would raise the contact frequency of some
+    segments (the plan with ``hired + further`` against ``hired`` hires at the
+    assumed response); the one whose value rises most is tested: for
+    ``months`` a test group of its clients chosen at random gets the higher
+    frequency, as many as one seller's hours serve (half the segment at
+    most), and as many matching clients stay at the plan's as a control.
+
+    The measure is the test group's margin against the control's. The plan
+    assumes it grows by ``response_share x effect x (response(to) -
+    response(from))`` of the margin; the hires pay when it grows at least the
+    share of that which covers their cost: ``(gain - value) / gain``, with
+    ``gain`` what the higher frequencies add before the hires' cost and
+    ``value`` what :func:`robust_hires` says they add after it (the gain is
+    proportional to the response with the frequencies held, so this is the
+    break-even; re-choosing the frequencies can only lower it).
+
+    Returns
+    -------
+    dict or None
+        ``segment, clients (the segment's, key accounts aside), test_clients,
+        from, to, months, hours (the test group's extra selling hours over
+        the pilot), expected (the margin uplift the plan assumes, a share),
+        needed (the uplift at which the hires pay), role, further``;
+        None when the further hires raise no segment's frequency.
+    """
+    per = a.selling_hours_per_fte
+
+    def plan_with(k: int) -> pd.DataFrame:
+        more = {**capacity, role: capacity.get(role, 0.0) + k * per}
+        return optimise(opts, more, a, reserved, paid=True).choice.set_index("segment")
+
+    now, more = plan_with(hired), plan_with(hired + further)
+
+    def reach(choice: pd.DataFrame) -> pd.Series:  # the share of the response a segment's contact gets
+        effect = np.where(choice["channel"] == "remote", a.remote_effect, 1.0)
+        return pd.Series(effect * a.response(choice["contacts_per_year"].to_numpy()), index=choice.index)
+
+    both = pd.DataFrame({"now": reach(now), "more": reach(more)}).dropna()
+    raised = both.index[both["more"] > both["now"] + 1e-9]
+    gain = float(more["value"].sum() - now["value"].sum())
+    if not len(raised) or gain <= 0:
+        return None
+    seg = str((more.loc[raised, "value"] - now.loc[raised, "value"]).idxmax())
+    # the tested segment's plan row without and with the further hires, and its share of the response
+    was, will, reached = now.loc[seg].to_dict(), more.loc[seg].to_dict(), both.loc[seg].to_dict()
+    low, high = float(was["contacts_per_year"]), float(will["contacts_per_year"])
+    per_contact = float(will["hours_per_contact"])
+    clients = round(float(will["hours"]) / (high * per_contact))
+    expected = a.response_share * (float(reached["more"]) - float(reached["now"]))
+    extra_hours = max(high * per_contact - low * float(was["hours_per_contact"]), 1e-9)
+    test = min(clients // 2, int(per / extra_hours))
+    share = min(max((gain - value) / gain, 0.0), 1.0)
+    return {
+        "role": role,
+        "further": further,
+        "segment": seg,
+        "clients": clients,
+        "test_clients": test,
+        "from": low,
+        "to": high,
+        "months": months,
+        "hours": int(round(test * extra_hours * months / 12, -1)),  # the selling time the test group takes
+        "expected": expected,
+        "needed": expected * share,
+    }
 
 
 def largest_unworked(
@@ -394,6 +510,7 @@ def run_step(
     hold_without_sale_months: float | None = 12,
     portfolio_max_industries: int = 3,
     largest_review: dict | None = None,
+    pilot_months: int = 6,
 ) -> dict:
     """Turn the playbooks into one plan: frequencies that pay, hours by role, owners; save it."""
     from .. import artifacts
@@ -476,7 +593,21 @@ def run_step(
         lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()
         up_to = {r: max(1, math.ceil(round(float(lack.get(r, 0.0)), 6))) for r in STAND_IN}
         hires = best_hires(opts, capacity, a, up_to, reserved, base=now.objective)
-        hires, sensitivity = robust_hires(opts, now.objective, plan, clients, expected, hires, capacity, a, reserved)
+        # A role the team already has as many of as the full plan needs is not hired, even where its hours
+        # would pay standing in for another role: that role is hired instead (the method: the right role).
+        hires = {r: (k if lack.get(r, 0.0) > 1e-6 else 0, v) for r, (k, v) in hires.items()}
+        # Hires that make the team outgrow its heads of sales bring a head's cost too (a year of a head's hours).
+        head_year = a.cost_per_hour.get("head_of_sales", 0.0) * selling_hours_per_fte
+        per_heads = heads_cost_of(
+            team, head_year, max_reports_per_head=max_reports_per_head, split_departments_at=split_departments_at
+        )
+        hires, sensitivity = robust_hires(
+            opts, now.objective, plan, clients, expected, hires, capacity, a, reserved, heads_cost=per_heads
+        )
+        for role, further in (sensitivity.get("pilot") or {}).items():  # how to measure the response first
+            further["test"] = pilot_design(
+                opts, capacity, a, reserved, role, hires[role][0], further["fte"], further["value"], months=pilot_months
+            )
         by_rule = {seg for r in rules if r["rule"] == "drop_lowest_tier" for seg in r["segments"]}
         plan, now, spare_rule, extra_opts = use_idle_hours(
             plan, playbooks, now, capacity, reserved, clients, a, expected, stopped=by_rule
@@ -615,6 +746,7 @@ def run_step(
             "hold_without_sale_months": hold_without_sale_months,
             "portfolio_max_industries": portfolio_max_industries,
             "largest_review": dict(largest_review or {}),
+            "pilot_months": pilot_months,
         },
     )
     return {"plan": final, "plan_ideal": plan_ideal, "rules": rules, "fte": position, "notes": notes, **saved}

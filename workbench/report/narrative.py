@@ -1049,6 +1049,33 @@ class ClientReport:
             out.append(t("cards.who", traits="; ".join(traits)))
         return out
 
+    def pilot(self, settings: dict) -> None:
+        """The pilot page 1 asks for before hires that pay only at the assumed response: whom, how long, what to measure."""
+        t = self.t
+        tests = [
+            extra["test"]
+            for extra in ((settings.get("hires_sensitivity") or {}).get("pilot") or {}).values()
+            if extra.get("test")
+        ]
+        if not tests:
+            return
+        self.subheading("allocation.pilot_title")
+        for test in tests:
+            segment = summary._names([{"segment": test["segment"]}], t)
+            self.text(
+                "allocation.pilot",
+                further=t.number(test["further"]),
+                role=t.inline("roles", test["role"]),
+                segment=segment,
+                low=t.number(test["from"]),
+                high=t.number(test["to"]),
+                months=t.number(test["months"]),
+                test=t.number(test["test_clients"]),
+                hours=t.number(test["hours"]),
+                expected=t.pct(test["expected"], 1),
+                needed=t.pct(test["needed"], 1),
+            )
+
     def allocation(self) -> None:
         """Chapter 6: the plan that pays, its assumptions, the team's position and who works whom."""
         t = self.t
@@ -1141,6 +1168,24 @@ class ClientReport:
                         ("cost_share", "allocation.col_cost_share", "pct"),
                     ],
                 )
+        # A segment no frequency pays for: its best option's arithmetic, so "automation" is shown, not asserted.
+        opts = self.load("allocation", "options", optional=True)
+        if opts is not None and len(opts):
+            automated = plan.loc[(plan["action"] == "automate") & plan["segment"].isin(set(opts["segment"])), "segment"]
+            tried = opts.loc[opts["segment"].isin(set(automated)) & (opts["contacts_per_year"] > 0)]
+            best = tried.sort_values("net", ascending=False).drop_duplicates("segment")
+            self.bullets(
+                [
+                    t(
+                        f"allocation.no_option_pays_{row['channel']}",
+                        segment=t("common.segment_ref", name=t.label("segments", row["segment"])),
+                        contacts=t.number(row["contacts_per_year"]),
+                        value=t.money(row["value"]),
+                        cost=t.money(row["cost"]),
+                    )
+                    for _, row in best.iterrows()
+                ]
+            )
         self.subheading("allocation.rules_title")
         rules = []
         for r in self._rules_as_planned(plan):
@@ -1192,6 +1237,7 @@ class ClientReport:
         # The heading and its sentence stay with the table they explain (one page).
         self.emit('<div class="wb-keep">' + "".join(parts) + self.table_html(fte, cols, wrap=True) + "</div>")
         self.figure(charts.fte(fte, t))
+        self.pilot(settings)
         load = self.load("allocation", "load", optional=True)
         if load is not None:
             plan = self.load("allocation", "call_plan")

@@ -362,6 +362,9 @@ def decisions(
         elif hires:
             out.append(t("cover.d_hire", roles=t.join(hires)))
         sensitivity = settings.get("hires_sensitivity") or {}
+        led = sum((sensitivity.get("heads_cost") or {}).values())  # the heads the recommended hires bring
+        if hires and led:
+            out.append(t("cover.d_hire_heads", cost=t.money_round(led)))
         pilot = sensitivity.get("pilot") or {}  # hires that pay only at the assumed response: a pilot first
         if pilot:
             out.append(
