@@ -381,3 +381,55 @@ def test_the_heads_of_sales_hires_bring_are_costed_beyond_those_the_team_has():
     # A team that already has two heads pays for none until a third is needed.
     two = pd.concat([team, team.iloc[[0]]], ignore_index=True)
     assert heads_cost_of(two, 100.0)(8) == 0.0 and heads_cost_of(two, 100.0)(9) == 100.0
+
+
+def test_the_segments_the_method_would_automate_compete_for_the_hours_and_stay_worked_where_contact_pays():
+    from workbench.allocation.step import apply_solution, offer_automated, settle_automated
+
+    # A: 10 clients, margin 1m; L (the rule automated it): 100 lost clients, margin base 500k; F: poor, 100 clients.
+    # One farmer with 250 h. L at 2 contacts x 1 h = 200 h brings 500k x .2 x .5 = 50k; A at 12 x 1 h = 120 h.
+    # Both fit only at lower frequencies: the optimiser weighs them; L's 2 contacts pay, so L is worked.
+    a = Assumptions(cost_per_hour=COST, frequency_options=(0, 1, 2, 4, 12), remote_hours=1.0)
+    plan = _plan(
+        [
+            ("A", 1, 10, 0, "work", "farmer", 12, 1.0),
+            ("L", 3, 100, 0, "automate", "automation", 2, 1.0),
+            ("F", 2, 100, 0, "work", "farmer", 4, 1.0),
+        ]
+    )
+    playbooks = pd.DataFrame({"segment": ["A", "L", "F"], "role": ["farmer", "none", "farmer"]})
+    offered, by_rule = offer_automated(plan, playbooks)
+    assert by_rule == {"L"}
+    assert offered.set_index("segment").loc["L", ["action", "role"]].tolist() == ["work", "farmer"]
+    opts = options(offered, pd.Series({"A": 1_000_000.0, "L": 500_000.0, "F": 1_000.0}), a)
+    solved = optimise(opts, {"farmer": 250.0}, a, paid=True)
+    final = apply_solution(offered, solved, 1000)
+    rules = [{"rule": "automate_low_priority", "segments": ["L"], "clients": 100, "hours": 200.0}]
+    settled, kept = settle_automated(final, rules, by_rule, solved.choice, opts)
+    by = settled.set_index("segment")
+    assert by.loc["L", "action"] == "work" and by.loc["L", "reason"] == "contact_pays"
+    assert [r["rule"] for r in kept] == ["contact_pays"]  # the automation rule no longer lists L
+    assert kept[0]["clients"] == 100 and kept[0]["value"] == pytest.approx(
+        solved.choice.set_index("segment").loc["L", "value"]
+    )
+    # F's contact loses money at any frequency: automated by the optimiser, for the cost ("optimised").
+    assert by.loc["F", "action"] == "automate" and by.loc["F", "reason"] == "optimised"
+    # With no hours at all for L, it stays automated under the method's rule, which keeps its playbook hours.
+    tight = optimise(opts, {"farmer": 120.0}, a, paid=True)
+    final = apply_solution(offered, tight, 1000)
+    settled, kept = settle_automated(final, rules, by_rule, tight.choice, opts)
+    assert settled.set_index("segment").loc["L", "action"] == "automate"
+    assert settled.set_index("segment").loc["L", "reason"] == ""
+    assert kept == [{"rule": "automate_low_priority", "segments": ["L"], "clients": 100, "hours": 200.0}]
+    # A segment the optimiser leaves out although its contact pays at full cost is automated for the hours.
+    settled, _ = settle_automated(final, [], set(), tight.choice, opts)
+    assert settled.set_index("segment").loc["L", "reason"] == "capacity"
+    assert settled.set_index("segment").loc["F", "reason"] == "optimised"
+    # Settling again (a second pass over idle hours) says the rule once.
+    twice, again = settle_automated(final, kept, by_rule, tight.choice, opts)
+    assert [r["rule"] for r in again].count("automate_low_priority") == 1
+    assert not [r for r in again if r["rule"] == "contact_pays"]
+    worked_final = apply_solution(offered, solved, 1000)
+    _, once = settle_automated(worked_final, rules, by_rule, solved.choice, opts)
+    _, twice_rules = settle_automated(worked_final, once, by_rule, solved.choice, opts)
+    assert [r["rule"] for r in twice_rules] == ["contact_pays"]

@@ -287,7 +287,7 @@ def test_the_plan_table_names_a_segments_own_role_and_who_stands_in(finished_run
     assert html.count(said) == 1
 
 
-def test_a_segment_no_frequency_pays_for_shows_its_best_options_arithmetic(finished_run, tmp_path):
+def test_an_automated_segment_shows_its_best_options_arithmetic(finished_run, tmp_path):
     import matplotlib.pyplot as plt
 
     from workbench import artifacts
@@ -305,13 +305,23 @@ def test_a_segment_no_frequency_pays_for_shows_its_best_options_arithmetic(finis
     html = "".join(o for o in out if isinstance(o, str)).replace("&#x27;", "'")
     t = Translator("en")
     best = opts.loc[(opts["segment"] == seg) & (opts["contacts_per_year"] > 0)].sort_values("net").iloc[-1]
+    # Contact that pays at an hour's full cost is automated for the hours, not said not to pay.
+    why = "automated_for_capacity" if best["net"] > 0 and best["affordable"] else "no_option_pays"
     said = t(
-        f"allocation.no_option_pays_{best['channel']}",
+        f"allocation.{why}_{best['channel']}",
         segment=t("common.segment_ref", name=t.label("segments", seg)),
         contacts=t.number(best["contacts_per_year"]),
         value=t.money(best["value"]),
         cost=t.money(best["cost"]),
     )
     assert said in html
-    # A segment the plan works is not said to have no paying frequency.
+    # A segment the plan works gets no such sentence.
+    assert html.count("its clients are served by automation") == 1
+    # The same segment with every option losing money: no frequency pays.
+    opts.loc[opts["segment"] == seg, "net"] = -1.0
+    artifacts.save(run_dir, "allocation", options=opts)
+    out = []
+    ClientReport(run_dir, "en", sink=out.append).allocation()
+    plt.close("all")
+    html = "".join(o for o in out if isinstance(o, str))
     assert html.count("no contact frequency pays") == 1

@@ -124,11 +124,19 @@ def use_idle_hours(
     hours = dict(solution.hours_by_role)
     for r, h in extra.hours_by_role.items():
         hours[r] = hours.get(r, 0.0) + h
+    # a segment the plan's own optimisation left at no contact is replaced by its taken-up choice
+    kept = solution.choice.loc[~solution.choice["segment"].isin(taken["segment"])]
     merged = Solution(
-        pd.concat([solution.choice, taken], ignore_index=True),
+        pd.concat([kept, taken], ignore_index=True),
         solution.objective + extra.objective,
         hours,
-        pd.concat([solution.split, extra.split.loc[extra.split["segment"].isin(taken["segment"])]], ignore_index=True),
+        pd.concat(
+            [
+                solution.split.loc[~solution.split["segment"].isin(taken["segment"])],
+                extra.split.loc[extra.split["segment"].isin(taken["segment"])],
+            ],
+            ignore_index=True,
+        ),
     )
     rule = {
         "rule": "idle_capacity",
@@ -137,6 +145,83 @@ def use_idle_hours(
         "hours": float(taken["hours"].sum()),
     }
     return out, merged, rule, extra_opts
+
+
+def offer_automated(plan: pd.DataFrame, playbooks: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
+    """The segments the method's rule automates, offered to the optimiser as worked segments.
+
+    The method serves its lowest priority still worked by automation so that
+    sellers go where they are worth more. That is the default, not a loss the
+    plan may take blind: their playbook's frequencies (their role from the
+    playbooks, a farmer where it names none) compete for the hours with every
+    other segment under the same break-even, and stay automated only where
+    contact does not pay or the hours bring more elsewhere
+    (:func:`settle_automated`).
+
+    Returns the plan and the segments the rule automated.
+    """
+    auto = plan["action"].eq("automate")
+    if not auto.any():
+        return plan, set()
+    role = playbooks.set_index("segment")["role"]
+    out = plan.copy()
+    out.loc[auto, "action"] = "work"
+    out.loc[auto, "role"] = out.loc[auto, "segment"].map(role).fillna("farmer")
+    out.loc[auto & out["role"].isin(["none", "automation"]), "role"] = "farmer"
+    return out, set(plan.loc[auto, "segment"])
+
+
+def settle_automated(
+    final: pd.DataFrame, rules: list[dict], by_rule: set[str], choice: pd.DataFrame, opts: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict]]:
+    """The plan and rules once the segments the method would automate have competed for the hours.
+
+    A segment the rule automated that the plan works (its contact pays more
+    than the hours' other uses) gets ``reason`` ``contact_pays`` and leaves
+    the ``automate_low_priority`` rule, which keeps the others (with the
+    playbook hours they free); a ``contact_pays`` rule says what the worked
+    ones take and bring. One the plan still automates keeps the rule's reason
+    (``""``). A segment the optimiser automated whose best option pays at the
+    full cost of an hour is automated for the hours, not the cost:
+    ``reason`` ``capacity``.
+    """
+    out = final.copy()
+    worked = out["segment"].isin(by_rule) & out["action"].eq("work")
+    out.loc[worked, "reason"] = "contact_pays"
+    out.loc[out["segment"].isin(by_rule) & out["action"].eq("automate"), "reason"] = ""
+    paying = opts.loc[(opts["contacts_per_year"] > 0) & opts["affordable"] & (opts["net"] > 0), "segment"]
+    for_hours = out["action"].eq("automate") & out["reason"].eq("optimised") & out["segment"].isin(set(paying))
+    out.loc[for_hours, "reason"] = "capacity"
+    kept, taken = [], out.loc[worked]
+    for r in rules:
+        if r["rule"] == "contact_pays":  # said again below, for the plan as it now stands
+            continue
+        if r["rule"] != "automate_low_priority":
+            kept.append(r)
+            continue
+        left = out.loc[out["segment"].isin(r["segments"]) & ~worked]
+        if len(left):
+            freed = (left["clients"] - left["key_accounts"]) * left["playbook_contacts"] * left["hours_per_contact"]
+            kept.append(
+                {
+                    **r,
+                    "segments": list(left["segment"]),
+                    "clients": int(left["clients"].sum()),
+                    "hours": float(freed.sum()),
+                }
+            )
+    if len(taken):
+        value = choice.set_index("segment")["value"]
+        kept.append(
+            {
+                "rule": "contact_pays",
+                "segments": list(taken["segment"]),
+                "clients": int((taken["clients"] - taken["key_accounts"]).sum()),
+                "hours": float(taken["hours"].sum()),
+                "value": float(value.reindex(taken["segment"]).fillna(0).sum()),
+            }
+        )
+    return out, kept
 
 
 def next_best_use(opts: pd.DataFrame, choice: pd.DataFrame) -> dict | None:
@@ -535,6 +620,7 @@ def run_step(
         dedicated_hunters=dedicated_hunters,
         stop_segments=list(stop_segments or []),
     )
+    plan, by_rule_automated = offer_automated(plan, playbooks)
     clients = criteria.merge(segments, on="client_id")
     clients["key_account"] = clients["client_id"].isin(set(flagged["client_id"]))
     settings = dict(economics or {})
@@ -622,6 +708,8 @@ def run_step(
         next_use = None
         solved = ideal
         position = team_position(need, dict(ideal.hours_by_role), hires, None, selling_hours_per_fte)
+    final, rules = settle_automated(final, rules, by_rule_automated, solved.choice, opts)
+    plan_ideal, _ = settle_automated(plan_ideal, [], by_rule_automated, ideal.choice, opts)
     # What the plan's contact work is expected to bring and to cost a year (key accounts aside).
     plan_value = {"value": float(solved.choice["value"].sum()), "cost": float(solved.choice["cost"].sum())}
     notes = [] if has_team else [artifacts.note("no_team")]
@@ -652,18 +740,54 @@ def run_step(
                         "share": (largest_review or {}).get("top_share", 0.2),
                     }
                 )
-        call_plan, load = assign_clients(
+
+        def assign(plan_now: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+            return assign_clients(
+                clients,
+                plan_now,
+                team,
+                set(flagged["client_id"]),
+                selling_hours_per_fte=selling_hours_per_fte,
+                key_account_hours=kam_hours,
+                stand_in_efficiency=a.stand_in_efficiency,
+                take_back=hoarded,
+                max_industries=portfolio_max_industries,
+                review=review,
+            )
+
+        call_plan, load = assign(final)
+        # The owners' hours can leave people idle where the optimiser's split did not (current managers kept):
+        # those hours, paid for, go to the segments still automated where contact pays, and owners again.
+        booked = {str(k): float(v) for k, v in load.groupby("role")["hours"].sum().items()}
+        still_automated = set(final.loc[final["action"] == "automate", "segment"])
+        again, solved_again, idle_rule, _ = use_idle_hours(
+            plan.assign(action=plan["action"].where(~plan["segment"].isin(still_automated), "automate")),
+            playbooks,
+            replace(solved, hours_by_role=booked),
+            capacity,
+            {},
             clients,
-            final,
-            team,
-            set(flagged["client_id"]),
-            selling_hours_per_fte=selling_hours_per_fte,
-            key_account_hours=kam_hours,
-            stand_in_efficiency=a.stand_in_efficiency,
-            take_back=hoarded,
-            max_industries=portfolio_max_industries,
-            review=review,
+            a,
+            expected,
+            stopped=by_rule,
         )
+        if idle_rule:
+            if "idle_capacity" in plan:  # the first pass's segments keep their reason
+                again["idle_capacity"] = again["idle_capacity"] | plan["idle_capacity"].to_numpy(dtype=bool)
+            solved = solved_again  # the plan's choice and the idle segments', hours as booked plus theirs
+            final, rules = settle_automated(
+                apply_solution(again, solved, selling_hours_per_fte), rules, by_rule_automated, solved.choice, opts
+            )
+            earlier = next((r for r in rules if r["rule"] == "idle_capacity"), None)
+            if earlier:  # one rule for the hours left over, however many passes found them
+                earlier.update(
+                    segments=earlier["segments"] + idle_rule["segments"],
+                    clients=earlier["clients"] + idle_rule["clients"],
+                    hours=earlier["hours"] + idle_rule["hours"],
+                )
+            else:
+                rules.append(idle_rule)
+            call_plan, load = assign(final)
         artifacts.write_csv(call_plan.round({"hours": 2, "contacts_per_year": 2}), Path(run_dir) / "call_plan.csv")
         by_client = artifacts.load(run_dir, "criteria", "forecast_clients", optional=True)
         tested = info is not None and info["backtested"]

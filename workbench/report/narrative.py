@@ -1168,7 +1168,7 @@ class ClientReport:
                         ("cost_share", "allocation.col_cost_share", "pct"),
                     ],
                 )
-        # A segment no frequency pays for: its best option's arithmetic, so "automation" is shown, not asserted.
+        # An automated segment's best option: its arithmetic, so "automation" is shown, not asserted.
         opts = self.load("allocation", "options", optional=True)
         if opts is not None and len(opts):
             automated = plan.loc[(plan["action"] == "automate") & plan["segment"].isin(set(opts["segment"])), "segment"]
@@ -1177,7 +1177,9 @@ class ClientReport:
             self.bullets(
                 [
                     t(
-                        f"allocation.no_option_pays_{row['channel']}",
+                        # paying at an hour's full cost, yet left out: the hours bring more elsewhere
+                        f"allocation.{'automated_for_capacity' if row['net'] > 0 and row['affordable'] else 'no_option_pays'}"
+                        f"_{row['channel']}",
                         segment=t("common.segment_ref", name=t.label("segments", row["segment"])),
                         contacts=t.number(row["contacts_per_year"]),
                         value=t.money(row["value"]),
@@ -1207,6 +1209,7 @@ class ClientReport:
                     departments=t.number(r.get("departments", 0)),
                     heads=t.number(r.get("heads", 0)),
                     at=r.get("at", ""),
+                    value=t.money_round(r.get("value", 0)),
                 )
             )
         self.bullets(rules)

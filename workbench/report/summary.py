@@ -274,7 +274,9 @@ def decisions(
                 was=t.label("segments", lead["was_first"]) if lead else "",
             )
         )
-    by_rule = [s for s in segments if s["action"] == "automate" and s["reason"] != "optimised"]
+    # automated by the method's rule ("" : it still does not pay against the hours' other uses), by the
+    # optimiser because contact costs more than it brings ("optimised"), or because the hours bring more elsewhere
+    by_rule = [s for s in segments if s["action"] == "automate" and s["reason"] not in ("optimised", "capacity")]
     base = sum(s["clients"] for s in segments)
     # The method's routine for its lowest tier is a decision only where it moves clients that matter:
     # one lost client of 91 (Northwind) is left to chapter 6's rules.
@@ -299,6 +301,15 @@ def decisions(
                 share=t.pct(r["share"], 0),
                 segments=_names([{"segment": x} for x in r["segments"]], t),
                 contacts=t.decimal(r["contacts"]),
+            )
+        )
+    for_hours = [s for s in segments if s["action"] == "automate" and s["reason"] == "capacity"]
+    if for_hours:
+        out.append(
+            t(
+                "cover.d_automate_capacity",
+                segments=_names(for_hours, t),
+                clients=t.number(sum(s["clients"] for s in for_hours)),
             )
         )
     automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
