@@ -311,8 +311,8 @@ def test_an_automated_segment_shows_its_best_options_arithmetic(finished_run, tm
         f"allocation.{why}_{best['channel']}",
         segment=t("common.segment_ref", name=t.label("segments", seg)),
         contacts=t.number(best["contacts_per_year"]),
-        value=t.money(best["value"]),
-        cost=t.money(best["cost"]),
+        value=t.money_round(best["value"]),
+        cost=t.money_round(best["cost"]),
     )
     assert said in html
     # A segment the plan works gets no such sentence.

@@ -1182,8 +1182,8 @@ class ClientReport:
                         f"_{row['channel']}",
                         segment=t("common.segment_ref", name=t.label("segments", row["segment"])),
                         contacts=t.number(row["contacts_per_year"]),
-                        value=t.money(row["value"]),
-                        cost=t.money(row["cost"]),
+                        value=t.money_round(row["value"]),  # a sentence: rounded, with units
+                        cost=t.money_round(row["cost"]),
                     )
                     for _, row in best.iterrows()
                 ]
