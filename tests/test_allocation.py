@@ -398,20 +398,21 @@ def test_assign_clients_keeps_managers_fills_by_time_left_and_shows_the_deficit(
     # Hours: F1 10, F2 20, K1 10; each A client takes 4 x 1 h = 4 h of a farmer, 4 / 0.8 = 5 h of a
     # stand-in (a KAM farming). By value:
     # c1 kept F1 (6 left), c2 kept F2 (16), c3 kept K1 (a KAM may farm, at 5 h; 5 left),
-    # c4 F2 (most left: 12), c5 F2 (8), c6 F2 (4), c7 F1 (6 > 4: 2), c8 F2 (0),
-    # c9 no farmer has 4 h -> stand-in K1 (5 h: 0 left), c10 nobody -> unassigned; l1 automated.
+    # c4, the largest that changes hands in the top tier, goes to the KAM first (a stand-in: 5 h, 0 left),
+    # c5 F2 (most left: 12), c6 F2 (8), c7 F2 (4), c8 F1 (6 > 4: 2), c9 F2 (0),
+    # c10 nobody -> unassigned; l1 automated.
     managers = call_plan["manager_id"].astype(object).where(call_plan["manager_id"].notna(), None)
     got = dict(zip(call_plan["client_id"], zip(managers, call_plan["status"], strict=True), strict=True))
     assert got == {
         "c1": ("F1", "kept"),
         "c2": ("F2", "kept"),
         "c3": ("K1", "kept"),
-        "c4": ("F2", "assigned"),
+        "c4": ("K1", "stand_in"),
         "c5": ("F2", "assigned"),
         "c6": ("F2", "assigned"),
-        "c7": ("F1", "assigned"),
-        "c8": ("F2", "assigned"),
-        "c9": ("K1", "stand_in"),
+        "c7": ("F2", "assigned"),
+        "c8": ("F1", "assigned"),
+        "c9": ("F2", "assigned"),
         "c10": (None, "unassigned"),
         "l1": (None, "automate"),
     }

@@ -103,6 +103,7 @@ def assign_clients(
         taken_back=taken,
     )
     segs = {s["segment"]: s for s in plan.to_dict("records")}
+    top_tier = plan.loc[plan["action"] == "work", "tier"].min()
     order = {s: i for i, s in enumerate(plan["segment"])}
     members = members.assign(_o=members["segment"].map(order), _review=members["client_id"].isin(set(review)))
     members = members.sort_values(["key", "_review", "_o", "value"], ascending=[False, False, True, False])
@@ -143,6 +144,9 @@ def assign_clients(
                     left[who] -= hours
         elif seg["action"] == "work":
             role = seg.get("worked_by", seg["role"])
+            # The top tier's clients that change hands go to a key-account manager with hours first: where
+            # KAMs stand in at all, their hours serve the largest clients, not the micro ones (same hours).
+            senior = "key_account_manager" if seg["tier"] == top_tier and role == "farmer" else None
             contacts = seg["contacts_per_year"]
             hours = contacts * seg["hours_per_contact"]
             allowed = (seg["role"], *[r for r in STAND_IN.get(seg["role"], ()) if r != seg["role"]])
@@ -157,6 +161,7 @@ def assign_clients(
                 stand_in_efficiency,
                 exclude=c["former_manager"] if pd.notna(c["former_manager"]) else None,
                 fit=fit,
+                first=senior,
             )
             asked[len(rows)] = {
                 "allowed": allowed,
@@ -211,12 +216,13 @@ def assign_clients(
 
 
 def _pick(
-    current, allowed, by_role, role_of, left, hours, preferred, efficiency, exclude=None, fit=None
+    current, allowed, by_role, role_of, left, hours, preferred, efficiency, exclude=None, fit=None, first=None
 ) -> tuple[str | None, str]:
     """The owner of one client: current manager, else the preferred role, else a stand-in; hours booked.
 
     ``exclude`` is a manager who may not get the client (the one it was taken back from); ``fit``
-    (:meth:`Portfolios.fit`) ranks the people of a role before their hours left.
+    (:meth:`Portfolios.fit`) ranks the people of a role before their hours left; ``first``, a stand-in
+    role tried before the preferred one (its hours still at a stand-in's pace).
     """
 
     def cost(m: str) -> float:
@@ -225,7 +231,7 @@ def _pick(
     if pd.notna(current) and role_of.get(current) in allowed and left[current] >= cost(current):
         left[current] -= cost(current)
         return current, "kept"
-    for r in dict.fromkeys((preferred, *allowed)):
+    for r in dict.fromkeys((first, preferred, *allowed) if first else (preferred, *allowed)):
         candidates = [m for m in by_role.get(r, []) if left[m] >= cost(m) and m != exclude]
         if candidates:
             who = max(candidates, key=lambda m: (fit(m) if fit else (), left[m]))
