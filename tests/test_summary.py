@@ -151,6 +151,7 @@ def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
     settings = {
         "max_reports_per_head": 7,
         "selling_hours_per_fte": 1000,
+        "cost_per_hour": {"farmer": 45.0, "closer": 50.0},
         "variable_cost_share": 0.2,
         "next_best_use": {
             "segment": "lost",
@@ -162,13 +163,20 @@ def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
     }
     (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
     assert "the plan uses 700 of the team's 7,000 hours of client contact a year" in team
+    # The team's size with its arithmetic: 7,000 h at the hourly cost against the margin (none here: 0).
+    assert "the sellers' time costs" in team
     assert "finding new clients (the data holds 2 potential clients who have never bought)" in team
     assert "0.63" not in team  # a trivial next step is no reason on page 1
     # Once the plan works the data's prospects, the idle time goes to clients beyond the data, not to them.
-    worked = [{"segment": "potential", "action": "work", "tier": 3, "clients": 2, "reason": "idle_hours"}]
+    worked = [
+        {"segment": "potential", "action": "work", "tier": 3, "clients": 2, "reason": "idle_hours", "margin": None},
+        {"segment": "A", "action": "work", "tier": 1, "clients": 1, "reason": "", "margin": 200_000.0},
+    ]
     (team,) = [d for d in decisions(worked, roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
     assert "the potential clients the data holds are in the plan already" in team
     assert "finding new clients beyond the data" in team and "the data holds 2" not in team
+    # 6 farmers x 1,000 h x 45 + 1 closer x 1,000 h x 50 = 320k a year, against the segments' 200k margin.
+    assert "the sellers' time costs £320k a year, against a margin of £200k" in team
 
 
 def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot():

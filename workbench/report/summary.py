@@ -403,9 +403,17 @@ def decisions(
             sellers = [r for r in roles if r["role"] != "head_of_sales"]
             # "finding new clients": beyond the data's own prospects where the plan already works them
             listed = any(s["segment"] == "potential" and s["action"] == "work" for s in segments)
+            # "the team's size" with its arithmetic: what the sellers' time costs a year against the margin
+            rates = settings.get("cost_per_hour") or {}
+            team_cost = sum((r["available_fte"] or 0) * per_fte * rates.get(r["role"], 0.0) for r in sellers)
+            margin = sum(s["margin"] or 0 for s in segments)
+            if not margin:
+                margin = sum(s["revenue"] or 0 for s in segments) * settings.get("assumed_margin_pct", 0.0)
             out.append(
                 t(
                     "cover.d_redeploy_time_listed" if listed else "cover.d_redeploy_time",
+                    team_cost=t.money_round(team_cost),
+                    margin=t.money_round(margin),
                     roles=t.join(idle),
                     used=t.number(sum(r.get("used_fte") or 0 for r in sellers) * per_fte),
                     available=t.number(sum(r["available_fte"] or 0 for r in sellers) * per_fte),
