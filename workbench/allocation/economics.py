@@ -426,6 +426,11 @@ def hires_value(
     return optimise(opts, more, a, reserved, paid=True).objective - base - fixed
 
 
+def pays_at_full_cost(opts: pd.DataFrame) -> pd.Series:
+    """The options with manual contact that pay for themselves at an hour's full cost, within the break-even."""
+    return (opts["contacts_per_year"] > 0) & opts["affordable"] & (opts["net"] > 0)
+
+
 def break_even(opts: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
     """Segments whose playbook frequency costs more than the allowed share of their margin.
 

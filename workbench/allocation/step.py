@@ -22,6 +22,7 @@ from .economics import (
     hires_value,
     optimise,
     options,
+    pays_at_full_cost,
     segment_base,
 )
 from .workload import (
@@ -108,9 +109,7 @@ def use_idle_hours(
     spare = {r: max(0.0, h - reserved.get(r, 0.0) - used.get(r, 0.0)) for r, h in capacity.items()}
     if not any(h > 0 for h in spare.values()):
         return plan, solution, None, none
-    role = playbooks.set_index("segment")["role"]
-    candidates = plan.loc[auto].assign(action="work", role=lambda d: d["segment"].map(role).fillna("farmer"))
-    candidates.loc[candidates["role"].isin(["none", "automation"]), "role"] = "farmer"
+    candidates = plan.loc[auto].assign(action="work", role=lambda d: playbook_roles(d["segment"], playbooks))
     extra_opts = options(candidates, segment_base(candidates, clients, a, expected), a)
     extra = optimise(extra_opts, spare, a, paid=True)
     taken = extra.choice.loc[extra.choice["contacts_per_year"] > 0]
@@ -163,12 +162,16 @@ def offer_automated(plan: pd.DataFrame, playbooks: pd.DataFrame) -> tuple[pd.Dat
     auto = plan["action"].eq("automate")
     if not auto.any():
         return plan, set()
-    role = playbooks.set_index("segment")["role"]
     out = plan.copy()
     out.loc[auto, "action"] = "work"
-    out.loc[auto, "role"] = out.loc[auto, "segment"].map(role).fillna("farmer")
-    out.loc[auto & out["role"].isin(["none", "automation"]), "role"] = "farmer"
+    out.loc[auto, "role"] = playbook_roles(out.loc[auto, "segment"], playbooks)
     return out, set(plan.loc[auto, "segment"])
+
+
+def playbook_roles(segments: pd.Series, playbooks: pd.DataFrame) -> pd.Series:
+    """The role that would work each of ``segments`` by its playbook: a farmer where it names no seller."""
+    role = segments.map(playbooks.set_index("segment")["role"]).fillna("farmer")
+    return role.where(~role.isin(["none", "automation"]), "farmer")
 
 
 def settle_automated(
@@ -189,7 +192,7 @@ def settle_automated(
     worked = out["segment"].isin(by_rule) & out["action"].eq("work")
     out.loc[worked, "reason"] = "contact_pays"
     out.loc[out["segment"].isin(by_rule) & out["action"].eq("automate"), "reason"] = ""
-    paying = opts.loc[(opts["contacts_per_year"] > 0) & opts["affordable"] & (opts["net"] > 0), "segment"]
+    paying = opts.loc[pays_at_full_cost(opts), "segment"]
     for_hours = out["action"].eq("automate") & out["reason"].eq("optimised") & out["segment"].isin(set(paying))
     out.loc[for_hours, "reason"] = "capacity"
     kept, taken = [], out.loc[worked]

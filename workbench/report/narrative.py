@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import STEPS, artifacts
 from .. import goal as goal_diagnostics
+from ..allocation.economics import pays_at_full_cost
 from . import charts, summary
 from .i18n import MISSING
 from .summary import sellers_lead
@@ -1173,13 +1174,13 @@ class ClientReport:
         if opts is not None and len(opts):
             automated = plan.loc[(plan["action"] == "automate") & plan["segment"].isin(set(opts["segment"])), "segment"]
             tried = opts.loc[opts["segment"].isin(set(automated)) & (opts["contacts_per_year"] > 0)]
-            best = tried.sort_values("net", ascending=False).drop_duplicates("segment")
+            # paying at an hour's full cost, yet left out, the hours bring more elsewhere (the step's own test)
+            tried = tried.assign(pays=pays_at_full_cost(tried))
+            best = tried.sort_values(["pays", "net"], ascending=False).drop_duplicates("segment")
             self.bullets(
                 [
                     t(
-                        # paying at an hour's full cost, yet left out: the hours bring more elsewhere
-                        f"allocation.{'automated_for_capacity' if row['net'] > 0 and row['affordable'] else 'no_option_pays'}"
-                        f"_{row['channel']}",
+                        f"allocation.{'automated_for_capacity' if row['pays'] else 'no_option_pays'}_{row['channel']}",
                         segment=t("common.segment_ref", name=t.label("segments", row["segment"])),
                         contacts=t.number(row["contacts_per_year"]),
                         value=t.money_round(row["value"]),  # a sentence: rounded, with units
