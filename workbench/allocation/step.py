@@ -713,8 +713,6 @@ def run_step(
         position = team_position(need, dict(ideal.hours_by_role), hires, None, selling_hours_per_fte)
     final, rules = settle_automated(final, rules, by_rule_automated, solved.choice, opts)
     plan_ideal, _ = settle_automated(plan_ideal, [], by_rule_automated, ideal.choice, opts)
-    # What the plan's contact work is expected to bring and to cost a year (key accounts aside).
-    plan_value = {"value": float(solved.choice["value"].sum()), "cost": float(solved.choice["cost"].sum())}
     notes = [] if has_team else [artifacts.note("no_team")]
     if assumed:
         notes.append(artifacts.note("margin_assumed", pct=a.assumed_margin_pct))
@@ -814,6 +812,9 @@ def run_step(
         )
         saved.update(call_plan=call_plan, load=load, quality=assignment_quality(call_plan, load, clients))
         saved["portfolio_mix"] = portfolio_mix(call_plan, clients, portfolio_max_industries)
+    # What the plan's contact work is expected to bring and to cost a year (key accounts aside), once the
+    # hours left idle after the owners were booked have been given out too.
+    plan_value = {"value": float(solved.choice["value"].sum()), "cost": float(solved.choice["cost"].sum())}
     # Heads for the sellers there will be: with a team, today's plus the hires that pay; else the plan's.
     sellers = after["sellers"] if after else whole_sellers(need)
     rules.append(
