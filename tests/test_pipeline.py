@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -325,3 +326,26 @@ def test_an_automated_segment_shows_its_best_options_arithmetic(finished_run, tm
     plt.close("all")
     html = "".join(o for o in out if isinstance(o, str))
     assert html.count("no contact frequency pays") == 1
+
+
+def test_behaviour_stands_for_potential_only_when_the_engagement_turns_it_on(intake_run, tmp_path, monkeypatch):
+    """A forecast of a client's own purchases is not its potential unless the settings say so (Northwind's case)."""
+    from workbench import artifacts
+
+    run_dir = _copy(intake_run, tmp_path)
+    clients = artifacts.load(run_dir, "intake", "clients")
+    thin = clients.drop(columns=[c for c in ("annual_revenue", "employees", "industry") if c in clients])
+    artifacts.save(run_dir, "intake", clients=thin)
+    goal.run_step(run_dir, "grow_margin_key_clients")
+    ids = thin["client_id"]
+    forecast = pd.Series(1000.0, index=ids.to_numpy())
+    monkeypatch.setattr(criteria, "behaviour_potential", lambda ahead: forecast)  # as if a model won the backtest
+
+    off = criteria.run_step(run_dir)
+    assert not (off["criteria"]["potential_source"] == "behaviour").any()
+    assert off["criteria"]["potential"].isna().all()
+    assert "potential_behaviour_off" in [n["key"] for n in off["notes"]]
+
+    on = criteria.run_step(run_dir, potential_from_behaviour=True)
+    assert (on["criteria"]["potential_source"] == "behaviour").all()
+    assert "potential_behaviour" in [n["key"] for n in on["notes"]]

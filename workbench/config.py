@@ -203,8 +203,8 @@ class GoalConfig(_Strict):
 class ForecastConfig(_Strict):
     """Step 2: the backtest behind each client's forecast next period (``criteria.forecast:``).
 
-    The forecast gives potential from behaviour (only when a model beats
-    last year's revenue), the segments' expected revenue (step 4) and the
+    The forecast gives potential from behaviour (only when
+    ``potential_from_behaviour`` is on and a model beats last year's revenue), the segments' expected revenue (step 4) and the
     plan's expected margin (step 6).
     """
 
@@ -237,6 +237,14 @@ class CriteriaConfig(_Strict):
     wallet_share_by_industry: dict[str, float] = Field(default_factory=dict, description="Per-industry wallet shares.")
     spend_per_employee: float | None = Field(
         None, gt=0, description="Yearly spend a client could place per employee (size-based potential); off by default."
+    )
+    potential_from_behaviour: bool = Field(
+        False,
+        description=(
+            "Take a client's forecast next year (its own purchase behaviour) as its potential where nothing better "
+            "supports one. Off by default: a forecast of what a client will buy says nothing about what it could "
+            "buy, so potential stays unknown rather than repeat the revenue."
+        ),
     )
     size_bands: list[int] = Field(
         default_factory=lambda: [50, 250, 1000], description="Employee counts that split size bands."

@@ -406,8 +406,13 @@ def run_step(
     currency: str = "RUB",
     lost_min_history_months: float = 6,
     forecast: dict | None = None,
+    potential_from_behaviour: bool = False,
 ) -> dict:
-    """Forecast each client's next period, compute the criteria table from the canonical tables; save them."""
+    """Forecast each client's next period, compute the criteria table from the canonical tables; save them.
+
+    ``potential_from_behaviour`` (off by default) lets the forecast stand for
+    potential where no score, size or peers support one (:func:`behaviour_potential`).
+    """
     from babel.numbers import get_currency_precision
 
     from . import artifacts
@@ -417,7 +422,7 @@ def run_step(
     goal = artifacts.load(run_dir, "goal", "goal")
     start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
     ahead = behaviour_forecast(tables["transactions"], end, forecast)
-    behaviour = behaviour_potential(ahead)
+    behaviour = behaviour_potential(ahead) if potential_from_behaviour else None
     # The same settings for this window and, to test on last year what the rules claim (step 3's growth
     # check), for the one before it when the data holds it whole; behaviour is this year's forecast only.
     common: dict[str, Any] = {
@@ -467,6 +472,8 @@ def run_step(
         notes.append(artifacts.note("potential_size", n=n["size"], share=wallet_share or 0))
     if n["behaviour"]:
         notes.append(artifacts.note("potential_behaviour", n=n["behaviour"], model=ahead["info"]["chosen"]))
+    elif not potential_from_behaviour and n["unknown"]:
+        notes.append(artifacts.note("potential_behaviour_off"))
     elif ahead["info"]["backtested"] and n["unknown"]:
         notes.append(artifacts.note("potential_behaviour_not_used"))
     if n["peers"]:

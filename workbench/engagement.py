@@ -95,6 +95,7 @@ def step_parameters(config: EngagementConfig, step: str, run_dir: Path) -> dict:
             "wallet_share": c.criteria.wallet_share,
             "wallet_share_by_industry": dict(c.criteria.wallet_share_by_industry),
             "spend_per_employee": c.criteria.spend_per_employee,
+            "potential_from_behaviour": c.criteria.potential_from_behaviour,
             "currency": c.engagement.currency,
             "lost_min_history_months": c.criteria.lost_min_history_months,
             "forecast": c.criteria.forecast.model_dump(),
