@@ -86,6 +86,13 @@ def test_lists_rank_and_date_by_hand():
     assert hold.loc["D1", "reason"] == "stopped" and hold.loc["W1", "reason"] == "waiting"
     assert (hold["due_date"] == pd.Timestamp("2026-07-01")).all()
     assert "E1" not in out["client_id"].tolist()
+    # Each list says what its value measures: one column never mixes them unnamed.
+    assert out.groupby("list")["basis"].unique().map(list).to_dict() == {
+        "activation": ["potential"],
+        "holding": ["past_margin"],
+        "retention": ["margin"],
+        "winback": ["past_margin_weighted"],
+    }
 
 
 def test_cold_calls_are_at_least_the_gap_apart_and_parameters_apply():
@@ -108,6 +115,8 @@ def test_win_back_uses_revenue_without_cost_and_half_life_moves_the_order():
     win = short.loc[short["list"] == "winback"].set_index("client_id")
     # With a one-month half-life recency dominates: L3 (two months) beats L1 (seven) and L2.
     assert win.sort_values("rank").index.tolist() == ["L3", "L1", "L2"]
+    assert set(win["basis"]) == {"past_revenue_weighted"}  # and it says so
+    assert set(short.loc[short["list"] == "holding", "basis"]) == {"past_revenue"}
     assert win.loc["L3", "value"] == pytest.approx(200 * 0.5 ** ((START - pd.Timestamp("2025-11-01")).days / 30.4375))
 
 

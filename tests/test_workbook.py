@@ -183,7 +183,7 @@ def test_formula_like_client_data_is_written_as_text_as_call_plan_csv_has_it(fin
     assert all(c.is_date and c.value.date() == dt.date(2026, 1, 15) for c in due)
     assert all(c.number_format == "dd/mm/yyyy" for c in due)
     assert [c.value for c in _column(book["Call lists"], "Place in the manager's list")] == list(range(1, n + 1))
-    value = _column(book["Call lists"], "Client value, RUB")
+    value = _column(book["Call lists"], "Ranking value, RUB")
     assert all(c.data_type == "n" and c.value == -2.0 for c in value)
 
 
@@ -214,7 +214,7 @@ def test_russian_run_writes_russian_sheets_and_headers(finished_run, tmp_path):
     book = load_workbook(workbook.write_plan(run_dir, t, path=tmp_path / "plan.xlsx"))
     assert book.sheetnames == ["Закрепление клиентов", "Сегменты", "Алгоритмы работы", "Списки обзвона"]
     (row,) = _rows(book["Списки обзвона"])
-    assert row["Клиент"] == "ООО Ромашка" and row["Код менеджера"] == "M01" and row["Ценность клиента, ₽"] == 1500
+    assert row["Клиент"] == "ООО Ромашка" and row["Код менеджера"] == "M01" and row["Значение для очерёдности, ₽"] == 1500
     assert row["Сегмент"] == t.label("segments", "lost") and row["Причина"] == "Ушедший клиент"
     assert row["Код сегмента"] == "Ушедшие"  # no English code before a Russian reader; A–E stay letters
     assert {r["Код сегмента"] for r in _rows(book["Сегменты"])} >= {"A", "Потенциальные"}

@@ -40,6 +40,7 @@ COLUMNS = [
     "manager_name",
     "reason",
     "value",
+    "basis",
     "last_purchase",
     "due_date",
     "next_due",
@@ -80,7 +81,11 @@ def call_lists(
     DataFrame
         :data:`COLUMNS`; ``rank`` is 1-based within each list and manager
         (holding: within the list); ``reason`` is a code: ``lost``,
-        ``never_bought``, ``at_risk``, ``stopped``, ``waiting``.
+        ``never_bought``, ``at_risk``, ``stopped``, ``waiting``; ``basis`` says
+        what ``value`` measures, since each list ranks by its own measure:
+        ``past_margin_weighted`` / ``past_revenue_weighted`` (win-back),
+        ``potential`` (a yearly potential, not expected revenue: activation),
+        ``margin`` / ``revenue`` (retention), ``past_margin`` / ``past_revenue`` (holding).
     """
     if cold_call_gap_days < 1 or holding_months < 1:
         raise ValueError("cold_call_gap_days and holding_months must be at least 1")
@@ -96,6 +101,7 @@ def call_lists(
     has_cost = "margin" in df and df["margin"].notna().any()
     past = df["margin_total"] if has_cost else df["revenue_total"]
     current = df["margin"] if has_cost else df["revenue"]
+    money = "margin" if has_cost else "revenue"
     worked = (df["action"] == "work") & df["manager_id"].notna()
     status = df["status_client"]
     parts = []
@@ -103,23 +109,34 @@ def call_lists(
     months_since = (start - df["last_purchase"]).dt.days / 30.4375
     winback = worked & (status == "lost")
     weight = np.power(0.5, months_since / winback_half_life_months)
-    parts.append(_ranked(df.loc[winback], "winback", "lost", (past * weight)[winback], start, cold_call_gap_days))
+    parts.append(
+        _ranked(df.loc[winback], "winback", "lost", (past * weight)[winback], start, cold_call_gap_days).assign(
+            basis=f"past_{money}_weighted"
+        )
+    )
 
     activation = worked & (status == "potential")
     potential = df["potential"] if "potential" in df else pd.Series(np.nan, index=df.index)
     parts.append(
-        _ranked(df.loc[activation], "activation", "never_bought", potential[activation], start, cold_call_gap_days)
+        _ranked(
+            df.loc[activation], "activation", "never_bought", potential[activation], start, cold_call_gap_days
+        ).assign(basis="potential")
     )
 
     if p_buy is not None:
         chance = df.index.to_series().map(p_buy)
         at_risk = worked & (status == "active") & (chance < at_risk_p_buy)
-        parts.append(_ranked(df.loc[at_risk], "retention", "at_risk", current[at_risk], start, cold_call_gap_days))
+        parts.append(
+            _ranked(df.loc[at_risk], "retention", "at_risk", current[at_risk], start, cold_call_gap_days).assign(
+                basis=money
+            )
+        )
 
     held = ~worked & df["action"].isin(["work", "stop"])  # automated segments are worked, by automation
     holding = df.loc[held].copy()
     holding["reason"] = np.where(holding["action"] == "stop", "stopped", "waiting")
     holding["value"] = past[held]
+    holding["basis"] = f"past_{money}"
     holding = holding.sort_values(["value", "name"] if "name" in holding else ["value"], ascending=False)
     holding["list"] = "holding"
     holding["rank"] = np.arange(1, len(holding) + 1)

@@ -1423,7 +1423,7 @@ class ClientReport:
                 [
                     ("name", "calls.col_client", "text"),
                     ("manager_name", "allocation.col_manager", "text"),
-                    ("value", "calls.col_value", "money"),
+                    ("value", f"call_basis.{top['basis'].iloc[0]}", "money"),
                     ("last_purchase", "calls.col_last_purchase", "date"),
                     ("due_date", "calls.col_due", "date"),
                 ],

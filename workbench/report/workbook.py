@@ -280,12 +280,13 @@ def call_lists(table: pd.DataFrame, t: Translator) -> Sheet:
         "manager_name": ("plan_xlsx.col_manager", "text"),
         "reason": ("plan_xlsx.col_reason", "text"),
         "value": (("plan_xlsx.col_value", {"currency": _currency(t)}), "money"),
+        "basis": ("plan_xlsx.col_basis", "text"),
         "last_purchase": ("plan_xlsx.col_last_purchase", "date"),
         "due_date": ("plan_xlsx.col_due_date", "date"),
         "next_due": ("plan_xlsx.col_next_due", "date"),
     }
     names = [c for c in CALL_LIST_COLUMNS if c in table.columns]
-    labels = {"list": "call_list", "reason": "plan_xlsx.reason"}
+    labels = {"list": "call_list", "reason": "plan_xlsx.reason", "basis": "call_basis"}
     table = table.assign(
         **{c: table[c].map(lambda v, g=g: v if pd.isna(v) else t.label(g, v)) for c, g in labels.items() if c in table}
     )
