@@ -179,6 +179,43 @@ def test_an_idle_team_is_told_the_hours_the_plan_uses_and_a_use_for_the_rest():
     assert "the sellers' time costs £320k a year, against a margin of £200k" in team
 
 
+def test_an_idle_team_is_told_how_many_new_clients_would_pay_for_its_time():
+    import pandas as pd
+
+    from workbench.report.summary import decisions, redeploy_break_even
+
+    roles = [
+        {"role": "farmer", "available_fte": 6.0, "used_fte": 0.7, "idle_fte": 5.3, "needed_fte": 0.2},
+        {"role": "closer", "available_fte": 1.0, "used_fte": 0.0, "idle_fte": 1.0, "needed_fte": 0.0},
+    ]
+    roles = [{**r, "hire_fte": None, "hire_value": -1.0, "recommendation": "redeploy"} for r in roles]
+    # No cost in the data: the typical (median) active client's margin is its revenue at the assumed 25 %.
+    criteria = pd.DataFrame(
+        {"status": ["active"] * 3 + ["potential"], "revenue": [4000.0, 4800.0, 3200.0, 0.0], "margin": [None] * 4}
+    )
+    settings = {
+        "max_reports_per_head": 7,
+        "selling_hours_per_fte": 1000,
+        "cost_per_hour": {"farmer": 45.0, "closer": 50.0},
+        "variable_cost_share": 0.2,
+        "assumed_margin_pct": 0.25,
+        "new_client_years": 3.0,
+        "conversion_rate": 0.05,
+        "next_best_use": {"segment": "lost", "extra_value": 0.63, "extra_cost": 45.0},
+    }
+    # Idle: 5.3 x 1,000 h x 45 + 1 x 1,000 h x 50 = 288,500 a year; a client won brings 1,000 x 3 years,
+    # so 97 wins a year (rounded up), and at 5 % won, 1,940 prospects reached.
+    even = redeploy_break_even(288_500.0, criteria, settings)
+    assert even == {"wins": 97, "reach": 1940, "active": 3, "client_margin": 1000.0, "years": 3, "conversion": 0.05}
+    assert redeploy_break_even(0.0, criteria, settings) is None  # nothing idle, nothing to pay for
+    (team,) = [d for d in decisions([], roles, criteria, {}, None, settings, T) if d.startswith("Team:")]
+    assert "That idle time costs £288k a year" in team
+    assert "if it wins 97 new clients a year (the company has 3 active clients today)" in team
+    assert "reaching 1,940 prospects a year" in team
+    assert "reduce the team to the 1 seller the plan's hours need" in team
+    assert "at an assumed 25% of revenue" in team  # the margin is an assumption, and said so
+
+
 def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot():
     import pandas as pd
 

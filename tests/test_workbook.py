@@ -214,7 +214,9 @@ def test_russian_run_writes_russian_sheets_and_headers(finished_run, tmp_path):
     book = load_workbook(workbook.write_plan(run_dir, t, path=tmp_path / "plan.xlsx"))
     assert book.sheetnames == ["Закрепление клиентов", "Сегменты", "Алгоритмы работы", "Списки обзвона"]
     (row,) = _rows(book["Списки обзвона"])
-    assert row["Клиент"] == "ООО Ромашка" and row["Код менеджера"] == "M01" and row["Значение для очерёдности, ₽"] == 1500
+    assert (
+        row["Клиент"] == "ООО Ромашка" and row["Код менеджера"] == "M01" and row["Значение для очерёдности, ₽"] == 1500
+    )
     assert row["Сегмент"] == t.label("segments", "lost") and row["Причина"] == "Ушедший клиент"
     assert row["Код сегмента"] == "Ушедшие"  # no English code before a Russian reader; A–E stay letters
     assert {r["Код сегмента"] for r in _rows(book["Сегменты"])} >= {"A", "Потенциальные"}

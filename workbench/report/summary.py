@@ -245,6 +245,35 @@ def money(criteria: pd.DataFrame, t: Translator) -> str:
     )
 
 
+def redeploy_break_even(idle_cost: float, criteria: pd.DataFrame, settings: dict) -> dict | None:
+    """How many new clients a year the idle time must win to pay for itself, as step 6 values a new client.
+
+    A client won brings the median active client's margin a year (revenue x
+    ``assumed_margin_pct`` without cost) for ``new_client_years`` years, as
+    ``economics.client_values`` counts it; a year's wins must pay a year's idle
+    cost, so ``wins = idle_cost / (margin x years)`` (rounded up), and at
+    ``conversion_rate`` of the prospects reached won, ``reach = wins /
+    conversion_rate``. None where no active client has a margin to go by.
+    """
+    active = criteria.loc[criteria["status"] == "active"]
+    has_cost = "margin" in active and active["margin"].notna().any()
+    per_client = active["margin"] if has_cost else active["revenue"] * settings.get("assumed_margin_pct", 0.0)
+    client_margin = float(per_client.median()) if len(per_client) else 0.0
+    years = float(settings.get("new_client_years", 3.0))
+    conversion = float(settings.get("conversion_rate", 0.05))
+    if not (client_margin > 0 and years > 0 and conversion > 0 and idle_cost > 0):
+        return None
+    wins = math.ceil(idle_cost / (client_margin * years))
+    return {
+        "wins": wins,
+        "reach": math.ceil(wins / conversion),
+        "active": len(active),
+        "client_margin": client_margin,
+        "years": int(years) if years == int(years) else years,
+        "conversion": conversion,
+    }
+
+
 def decisions(
     segments: list[dict],
     roles: list[dict],
@@ -407,19 +436,43 @@ def decisions(
             rates = settings.get("cost_per_hour") or {}
             team_cost = sum((r["available_fte"] or 0) * per_fte * rates.get(r["role"], 0.0) for r in sellers)
             margin = sum(s["margin"] or 0 for s in segments)
-            if not margin:
+            assumed = not margin  # no cost in the data: margin at the assumed share of revenue, and said so
+            if assumed:
                 margin = sum(s["revenue"] or 0 for s in segments) * settings.get("assumed_margin_pct", 0.0)
-            out.append(
-                t(
-                    "cover.d_redeploy_time_listed" if listed else "cover.d_redeploy_time",
-                    team_cost=t.money_round(team_cost),
-                    margin=t.money_round(margin),
-                    roles=t.join(idle),
-                    used=t.number(sum(r.get("used_fte") or 0 for r in sellers) * per_fte),
-                    available=t.number(sum(r["available_fte"] or 0 for r in sellers) * per_fte),
-                    prospects=t.number(int((criteria["status"] == "potential").sum())),
+            used = sum(r.get("used_fte") or 0 for r in sellers) * per_fte
+            idle_cost = sum((r.get("idle_fte") or 0) * per_fte * rates.get(r["role"], 0.0) for r in sellers)
+            even = redeploy_break_even(idle_cost, criteria, settings)
+            prospects = int((criteria["status"] == "potential").sum())
+            margin_text = t.money_round(margin)
+            if assumed:
+                margin_text = t(
+                    "cover.margin_at_assumed", margin=margin_text, pct=t.pct(settings.get("assumed_margin_pct", 0), 0)
                 )
+            where = t("cover.beyond_data") if listed else t("cover.in_data", prospects=t.number(prospects))
+            time = t(
+                "cover.d_redeploy_time_listed" if listed else "cover.d_redeploy_time",
+                roles=t.join(idle),
+                used=t.number(used),
+                available=t.number(sum(r["available_fte"] or 0 for r in sellers) * per_fte),
             )
+            if even:  # one decision: the idle time, what it must win to stay, else the team's size
+                use = t(
+                    "cover.d_redeploy_break_even",
+                    idle_cost=t.money_round(idle_cost),
+                    where=where,
+                    wins=t.number(even["wins"]),
+                    active=t.number(even["active"]),
+                    client_margin=t.money_round(even["client_margin"]),
+                    years=t.number(even["years"]),
+                    conversion=t.pct(even["conversion"], 0),
+                    reach=t.number(even["reach"]),
+                    team_cost=t.money_round(team_cost),
+                    margin=margin_text,
+                    keep=t.number(max(1, math.ceil(used / per_fte))),
+                )
+            else:
+                use = t("cover.d_redeploy_size", where=where, team_cost=t.money_round(team_cost), margin=margin_text)
+            out.append(f"{time} {use}")
         elif idle_alone:
             out.append(t("cover.d_redeploy", roles=t.join(idle)))
         if not hires and not idle and not heads:
