@@ -579,6 +579,53 @@ def test_lost_clients_who_bought_as_much_as_the_largest_are_won_back_in_person()
     assert largest_unworked(clients, plan, set(), contacts_per_year=0) == {}
 
 
+def test_the_largest_prospects_by_their_own_potential_get_a_hunter_in_person():
+    from workbench.allocation import assign_clients
+    from workbench.allocation.step import largest_unworked
+
+    # 20 never-bought clients: the top 10 % (2) by a potential of their own (size) are p0 and p1; p2's larger
+    # potential is similar clients' revenue, not its own, so it does not count.
+    n = 20
+    clients = pd.DataFrame(
+        {
+            "client_id": ["a1"] + [f"p{i}" for i in range(n)],
+            "segment": ["A"] + ["potential"] * n,
+            "status": ["active"] + ["potential"] * n,
+            "revenue": [100.0] + [0.0] * n,
+            "value": [10.0] + [0.0] * n,
+            "potential": [100.0] + [900.0, 800.0, 5000.0] + [10.0] * (n - 3),
+            "potential_source": ["size"] + ["size", "size", "peers"] + ["size"] * (n - 3),
+        }
+    )
+    plan = pd.DataFrame(
+        {
+            "segment": ["A", "potential"],
+            "tier": [1, 3],
+            "action": ["work", "work"],
+            "role": ["farmer", "hunter"],
+            "contacts_per_year": [4.0, 1.0],
+            "hours_per_contact": [1.0, 0.25],
+            "channel": ["personal", "remote"],
+        }
+    )
+    assert largest_unworked(clients, plan, set()) == {"p0": (2.0, 1.0), "p1": (2.0, 1.0)}
+    assert largest_unworked(clients, plan, set(), prospects_share=0) == {}  # the rule off
+    # Worked in person already: the segment's own contact is enough.
+    assert largest_unworked(clients, plan.assign(channel="personal"), set()) == {}
+    assert largest_unworked(clients, plan.assign(action=["work", "automate"]), set()) == {
+        "p0": (2.0, 1.0),
+        "p1": (2.0, 1.0),
+    }
+    # A hunter first, though a farmer has more time.
+    team = pd.DataFrame({"manager_id": ["F1", "H1"], "role": ["farmer", "hunter"], "capacity": [1.0, 0.1]})
+    review = largest_unworked(clients, plan, set())
+    call_plan, _ = assign_clients(clients, plan, team, selling_hours_per_fte=1000, review=review)
+    rows = call_plan.set_index("client_id")
+    assert rows.loc[["p0", "p1"], "manager_id"].tolist() == ["H1", "H1"]
+    assert rows.loc[["p0", "p1"], "contacts_per_year"].tolist() == [2.0, 2.0]
+    assert rows.loc["p0", "review"] and not rows.loc["p2", "review"]
+
+
 def test_assign_clients_gives_key_accounts_to_key_account_managers():
     from workbench.allocation import assign_clients
 

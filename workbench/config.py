@@ -466,12 +466,24 @@ class LargestReviewConfig(_Strict):
     """Step 6: the largest clients in a segment the plan stops or automates keep an owner (``allocation.largest_review:``).
 
     The method: the largest clients always have an owner. Those among the top ``top_share`` of active
-    clients by revenue whose segment is not worked by sellers get one for a review of their terms.
+    clients by revenue whose segment is not worked by sellers get one for a review of their terms; the
+    largest ``prospects_share`` of never-bought clients, where the plan serves them remotely or by
+    automation, a named hunter who approaches them in person.
     """
 
     top_share: float = Field(0.2, ge=0, le=1, description="Share of active clients by revenue counted as the largest.")
     contacts_per_year: float = Field(2, ge=0, description="Contacts a year of the review (0: the rule is off).")
     hours_per_contact: float = Field(1.0, gt=0, description="Hours per review contact.")
+    prospects_share: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description=(
+            "Share of never-bought clients, the largest by their own evidence of potential (an analyst's score or "
+            "their size), approached in person by a named hunter where their segment is served remotely or by "
+            "automation (0: off)."
+        ),
+    )
 
 
 class CallListsConfig(_Strict):

@@ -132,8 +132,12 @@ def assign_clients(
                     left[who] -= hours
         elif c["_review"]:  # a largest client of an unworked segment: an owner for a review of its terms
             contacts, per = review[c["client_id"]]
-            role, hours = "farmer", contacts * per
-            allowed = tuple(r for r in ("farmer", "key_account_manager", "closer", "hunter") if r in by_role)
+            # a review or a win-back by an account manager first; a large prospect by a hunter first
+            prefer = ("hunter", "closer", "farmer", "key_account_manager")
+            if c.get("status") != "potential":
+                prefer = ("farmer", "key_account_manager", "closer", "hunter")
+            role, hours = prefer[0], contacts * per
+            allowed = tuple(r for r in prefer if r in by_role)
             who, status = _pick(
                 c["current_manager"], allowed or (role,), by_role, role_of, left, hours, role, 1.0, fit=fit
             )

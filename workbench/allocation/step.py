@@ -439,6 +439,7 @@ def largest_unworked(
     top_share: float = 0.2,
     contacts_per_year: float = 2,
     hours_per_contact: float = 1.0,
+    prospects_share: float = 0.1,
 ) -> dict[str, tuple[float, float]]:
     """The largest clients the segment's own work would leave to automation, a stop or a remote call: an owner each.
 
@@ -451,7 +452,11 @@ def largest_unworked(
       by sellers: a review of terms and margin, not the segment's sales work;
     - lost clients who bought a year (their past revenue over their tenure,
       a year at least) as much as the smallest of that top group, whatever
-      the lost segment's plan: a personal win-back, not the tail's call.
+      the lost segment's plan: a personal win-back, not the tail's call;
+    - never-bought clients, the largest ``prospects_share`` of them (rounded
+      up) by a potential of their own (an analyst's score or their size, not
+      similar clients' revenue), where their segment is not worked in person
+      (stopped, automated, or remote calls): a named hunter approaches them.
 
     ``contacts_per_year`` 0 turns the rule off.
 
@@ -471,6 +476,12 @@ def largest_unworked(
         years = lost["tenure_months"].fillna(12).clip(lower=12) / 12 if "tenure_months" in lost else 1.0
         yearly = lost["revenue_total"] / years
         chosen += list(lost.loc[(yearly >= top["revenue"].min()) & ~lost["client_id"].isin(key_accounts), "client_id"])
+    remote = set(plan.loc[(plan["action"] == "work") & (plan.get("channel", "personal") == "remote"), "segment"])
+    never = clients.loc[clients["status"] == "potential"]
+    if prospects_share > 0 and len(never) and "potential_source" in never:
+        own = never.loc[never["potential_source"].isin(["score", "size"]) & never["segment"].isin(unworked | remote)]
+        largest = own.nlargest(math.ceil(prospects_share * len(never)), "potential")
+        chosen += list(largest.loc[~largest["client_id"].isin(key_accounts), "client_id"])
     return {str(c): (float(contacts_per_year), float(hours_per_contact)) for c in chosen}
 
 
@@ -728,8 +739,9 @@ def run_step(
         review = largest_unworked(clients, final, set(flagged["client_id"]), **(largest_review or {}))
         reviewed = clients.loc[clients["client_id"].isin(set(review))]
         for rule, kind in (
-            ("largest_review", reviewed["status"] != "lost"),
+            ("largest_review", reviewed["status"] == "active"),
             ("largest_winback", reviewed["status"] == "lost"),
+            ("largest_prospects", reviewed["status"] == "potential"),
         ):
             if kind.any():  # the active largest reviewed, the former large won back: said apart
                 rules.append(
@@ -738,7 +750,10 @@ def run_step(
                         "segments": sorted(reviewed.loc[kind, "segment"].unique()),
                         "clients": int(kind.sum()),
                         "contacts": next(iter(review.values()))[0],
-                        "share": (largest_review or {}).get("top_share", 0.2),
+                        "share": (largest_review or {}).get(
+                            "prospects_share" if rule == "largest_prospects" else "top_share",
+                            0.1 if rule == "largest_prospects" else 0.2,
+                        ),
                     }
                 )
 

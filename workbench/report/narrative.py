@@ -938,13 +938,15 @@ class ClientReport:
                         else t(f"playbooks.no_contact_{row.action}")
                     )
                     lost = str(row.segment) == "lost"  # its former large clients are won back in person, worked or not
-                    if (row.action != "work" or lost) and str(row.segment) in reviewed.index:  # its largest: an owner
-                        review = reviewed.loc[str(row.segment)]
+                    never = str(row.segment) == "potential"  # its largest prospects: a hunter in person
+                    if (row.action != "work" or lost or never) and str(row.segment) in reviewed.index:
+                        review = reviewed.loc[str(row.segment)]  # its largest: an owner
+                        kind = "winback" if lost else "prospects" if never else "review"
                         v = (
                             v.rstrip(".")
                             + ". "
                             + t(
-                                "playbooks.winback_except" if lost else "playbooks.review_except",
+                                f"playbooks.{kind}_except",
                                 n=t.number(review["n"]),
                                 contacts=t.decimal(review["contacts"]),
                             )

@@ -60,8 +60,14 @@ def build(run_dir: str | Path, t: Translator) -> dict:
     settings = load("allocation", "settings")
     # The largest clients of unworked segments keep an owner: page 1 says so beside the stops.
     # So do lost clients who used to buy as much as the largest: a personal win-back.
-    owned = {r["rule"]: r for r in load("allocation", "rules") if r["rule"] in ("largest_review", "largest_winback")}
-    settings = {**settings, "review": owned.get("largest_review"), "winback": owned.get("largest_winback")}
+    largest = ("largest_review", "largest_winback", "largest_prospects")
+    owned = {r["rule"]: r for r in load("allocation", "rules") if r["rule"] in largest}
+    settings = {
+        **settings,
+        "review": owned.get("largest_review"),
+        "winback": owned.get("largest_winback"),
+        "prospects": owned.get("largest_prospects"),
+    }
     criteria = load("criteria", "criteria")
     segments = load("grouping", "segments")
     flagged = load("priorities", "key_accounts")
@@ -330,6 +336,16 @@ def decisions(
                 share=t.pct(r["share"], 0),
                 segments=_names([{"segment": x} for x in r["segments"]], t),
                 contacts=t.decimal(r["contacts"]),
+            )
+        )
+    prospects = settings.get("prospects")
+    if prospects:  # the largest never-bought clients: a hunter in person, whatever the segment's remote contact
+        out.append(
+            t(
+                "cover.d_prospects",
+                n=t.number(prospects["clients"]),
+                share=t.pct(prospects["share"], 0),
+                contacts=t.decimal(prospects["contacts"]),
             )
         )
     for_hours = [s for s in segments if s["action"] == "automate" and s["reason"] == "capacity"]
