@@ -349,3 +349,17 @@ def test_behaviour_stands_for_potential_only_when_the_engagement_turns_it_on(int
     on = criteria.run_step(run_dir, potential_from_behaviour=True)
     assert (on["criteria"]["potential_source"] == "behaviour").all()
     assert "potential_behaviour" in [n["key"] for n in on["notes"]]
+
+
+def test_the_plans_value_counts_every_segment_it_works_idle_hours_passes_included(finished_run):
+    """The scenarios' "plan" column: value and cost summed over the options the final plan took."""
+    from workbench import artifacts
+
+    settings = artifacts.load(finished_run, "allocation", "settings")
+    choice = artifacts.load(finished_run, "allocation", "plan_choice")
+    plan = artifacts.load(finished_run, "allocation", "plan")
+    assert settings["plan_value"]["value"] == pytest.approx(choice["value"].sum())
+    assert settings["plan_value"]["cost"] == pytest.approx(choice["cost"].sum())
+    worked = set(plan.loc[(plan["action"] == "work") & (plan["contacts_per_year"] > 0), "segment"])
+    chosen = set(choice.loc[choice["contacts_per_year"] > 0, "segment"])
+    assert worked and worked <= chosen  # a segment taken by idle hours is valued too

@@ -852,6 +852,7 @@ def run_step(
         "allocation",
         plan=final,
         plan_split=solved.split,
+        plan_choice=solved.choice,  # the option each worked segment got, idle-hours passes included
         plan_ideal=plan_ideal,
         options=opts,
         break_even=over,
