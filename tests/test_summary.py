@@ -253,3 +253,38 @@ def test_page_one_says_the_largest_clients_owners_and_the_hires_left_to_a_pilot(
         "heads of sales the larger team needs" in d
         for d in decisions(segments, hiring, criteria, {}, None, base | {"hires_sensitivity": pilot}, T)
     )
+
+
+def test_an_automated_segment_is_counted_without_its_largest_clients_who_have_an_owner():
+    import pandas as pd
+
+    from workbench.report.summary import decisions
+
+    segments = [
+        {"segment": "A", "tier": 1, "action": "work", "clients": 10, "margin": 100.0, "revenue": 400.0, "reason": ""},
+        {
+            "segment": "potential",
+            "tier": 3,
+            "action": "automate",
+            "clients": 20,
+            "margin": 0.0,
+            "revenue": 0.0,
+            "reason": "capacity",
+        },
+    ]
+    call_plan = pd.DataFrame(
+        {
+            "client_id": [f"p{i}" for i in range(20)],
+            "segment": ["potential"] * 20,
+            "manager_id": ["H1", "H1"] + [None] * 18,
+            "review": [True, True] + [False] * 18,
+            "action": ["work", "work"] + ["automate"] * 18,
+            "status": ["assigned", "assigned"] + ["automate"] * 18,
+        }
+    )
+    settings = {"prospects": {"clients": 2, "share": 0.1, "contacts": 2.0}}
+    out = decisions(segments, [], pd.DataFrame({"status": ["active"]}), {}, call_plan, settings, T)
+    (auto,) = [d for d in out if d.startswith("Serve")]
+    assert "(18 clients)" in auto  # 20 less the 2 with a hunter
+    (visit,) = [d for d in out if d.startswith("The largest prospects")]
+    assert "2 clients with the largest potential of their own" in visit and "2 contacts a year in person" in visit

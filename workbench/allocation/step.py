@@ -688,6 +688,14 @@ def run_step(
         # Key accounts first: a key-account manager's hours, then a farmer's.
         kam = min(capacity.get("key_account_manager", 0.0), n_key * kam_hours)
         reserved = {"key_account_manager": kam, "farmer": n_key * kam_hours - kam}
+        # The largest clients' owners (reviews, win-backs, large prospects) are booked before any segment's
+        # work, so their hours come first here too: as the plan at full cost leaves them (a hunter's for a
+        # prospect, else a farmer's, where the team has the role), or clients of worked segments would wait.
+        owned = largest_unworked(clients, plan_ideal, set(flagged["client_id"]), **(largest_review or {}))
+        status_of = clients.set_index("client_id")["status"]
+        for cid, (contacts, per) in owned.items():
+            role = "hunter" if status_of.get(cid) == "potential" and capacity.get("hunter", 0) > 0 else "farmer"
+            reserved[role] = reserved.get(role, 0.0) + contacts * per
         now = optimise(opts, capacity, a, reserved, paid=True)  # the team's hours are paid for
         # Hires tried up to the whole people the plan that pays lacks per role (at least one).
         lack = compare_with_team(need, team).set_index("role")["gap"].clip(upper=0).abs()

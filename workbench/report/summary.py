@@ -291,6 +291,16 @@ def decisions(
 ) -> list[str]:
     """The page-1 recommendations: which segments first and why, the team change, the first wave."""
     out = []
+    # An automated segment's largest clients have an owner (a review, a win-back, a prospect's visit), said in
+    # their own sentence: the automation sentences count the rest.
+    owned: dict = {}
+    if call_plan is not None and "review" in call_plan:
+        mine = call_plan.loc[call_plan["review"].astype(bool) & call_plan["manager_id"].notna()]
+        owned = mine.groupby("segment").size().to_dict()
+
+    def automated_clients(segs: list[dict]) -> int:
+        return sum(s["clients"] - owned.get(s["segment"], 0) for s in segs)
+
     first = [s for s in segments if s["tier"] == 1 and s["action"] == "work"]
     if first:
         lead = meta.get("goal_lead")
@@ -321,7 +331,7 @@ def decisions(
             t(
                 "cover.d_automate_rule",
                 segments=_names(by_rule, t),
-                clients=t.number(sum(s["clients"] for s in by_rule)),
+                clients=t.number(automated_clients(by_rule)),
             )
         )
     review, winback = settings.get("review"), settings.get("winback")
@@ -354,7 +364,7 @@ def decisions(
             t(
                 "cover.d_automate_capacity",
                 segments=_names(for_hours, t),
-                clients=t.number(sum(s["clients"] for s in for_hours)),
+                clients=t.number(automated_clients(for_hours)),
             )
         )
     automated = [s for s in segments if s["action"] == "automate" and s["reason"] == "optimised"]
@@ -363,7 +373,7 @@ def decisions(
             t(
                 "cover.d_automate_assumed" if settings.get("margin_assumed") else "cover.d_automate",
                 segments=_names(automated, t),
-                clients=t.number(sum(s["clients"] for s in automated)),
+                clients=t.number(automated_clients(automated)),
                 pct=t.pct(settings.get("assumed_margin_pct", 0), 0),
             )
         )
