@@ -174,6 +174,35 @@ def test_cards_of_automated_and_stopped_segments_name_no_seller_work(finished_ru
         assert cards.loc[worked, field] == template.loc[worked, field], field
 
 
+def test_a_card_whose_plan_differs_from_its_standard_says_both(finished_run, tmp_path):
+    """The card goes into the CRM as the segment's standard: this year's frequency is said beside it."""
+    from workbench import artifacts
+
+    run_dir = _copy(finished_run, tmp_path)
+    plan = artifacts.load(run_dir, "allocation", "plan")
+    template = artifacts.load(run_dir, "playbooks", "playbooks").set_index("segment")
+    seg = plan["segment"].iloc[0]
+    standard = template.loc[seg, "contacts_per_year"]
+    plan.loc[plan["segment"] == seg, ["action", "contacts_per_year"]] = ["work", standard + 1]
+    artifacts.save(run_dir, "allocation", plan=plan)
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).playbooks()
+    html = "".join(o for o in out if isinstance(o, str))
+    n = int(standard)
+    first = re.findall(r"Contact frequency</td>\s*<td>([^<]*)", html)[0]  # the cards in the plan's order
+    assert (
+        first.startswith(f"{n + 1} contacts a year")
+        and f"in this plan; the segment's standard is {n} contacts" in first
+    )
+    # Where the plan keeps the standard, the card says it once.
+    plan.loc[plan["segment"] == seg, "contacts_per_year"] = standard
+    artifacts.save(run_dir, "allocation", plan=plan)
+    again: list = []
+    ClientReport(run_dir, "en", sink=again.append).playbooks()
+    html = "".join(o for o in again if isinstance(o, str))
+    assert "in this plan" not in re.findall(r"Contact frequency</td>\s*<td>([^<]*)", html)[0]
+
+
 def test_a_segment_the_idle_hours_take_back_is_not_also_called_automated(finished_run, tmp_path):
     from workbench import artifacts
 

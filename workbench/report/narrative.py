@@ -937,6 +937,18 @@ class ClientReport:
                         if row.action == "work"
                         else t(f"playbooks.no_contact_{row.action}")
                     )
+                    standard = (float(row.standard_contacts), float(row.standard_hours))
+                    if row.action == "work" and standard != (
+                        float(row.contacts_per_year),
+                        float(row.hours_per_contact),
+                    ):
+                        v = t(  # the CRM's standard is the segment's, not this year's share of the team's hours
+                            "playbooks.frequency_planned",
+                            n=t.decimal(row.contacts_per_year),
+                            hours=t.duration(row.hours_per_contact),
+                            standard=t.decimal(standard[0]),
+                            standard_hours=t.duration(standard[1]),
+                        )
                     lost = str(row.segment) == "lost"  # its former large clients are won back in person, worked or not
                     never = str(row.segment) == "potential"  # its largest prospects: a hunter in person
                     if (row.action != "work" or lost or never) and str(row.segment) in reviewed.index:

@@ -221,6 +221,8 @@ def playbooks(run_dir: str | Path, t: Translator) -> pd.DataFrame:
         for s, c in zip(table["segment"], table["channel"], strict=True)
     ]
     return table.assign(
+        standard_contacts=table["contacts_per_year"],  # the template's standard, said beside the plan's
+        standard_hours=table["hours_per_contact"],
         contacts_per_year=table["segment"].map(plan["contacts_per_year"]).fillna(0),
         hours_per_contact=table["segment"].map(plan["hours_per_contact"]).fillna(table["hours_per_contact"]),
         channel=as_planned("channel", pd.Series(channel, index=table.index)),
