@@ -392,3 +392,18 @@ def test_the_plans_value_counts_every_segment_it_works_idle_hours_passes_include
     worked = set(plan.loc[(plan["action"] == "work") & (plan["contacts_per_year"] > 0), "segment"])
     chosen = set(choice.loc[choice["contacts_per_year"] > 0, "segment"])
     assert worked and worked <= chosen  # a segment taken by idle hours is valued too
+
+
+def test_page_one_says_potential_is_unknown_for_all_when_no_client_has_one(finished_run, tmp_path):
+    from workbench import artifacts
+
+    run_dir = _copy(finished_run, tmp_path)
+    sources = artifacts.load(run_dir, "criteria", "potential_sources")
+    total = int(sources["clients"].sum())
+    none = sources.assign(clients=[total if s == "unknown" else 0 for s in sources["source"]])
+    artifacts.save(run_dir, "criteria", potential_sources=none)
+    out: list = []
+    ClientReport(run_dir, "en", sink=out.append).cover()
+    html = "".join(o for o in out if isinstance(o, str))
+    assert f"Potential per client: unknown for all {total:,} clients" in html
+    assert "unknown for " + f"{total:,} clients" not in html.replace("unknown for all", "")

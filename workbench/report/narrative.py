@@ -343,7 +343,9 @@ class ClientReport:
                 parts="; ".join(
                     t(f"cover.f_potential_part.{source}", n=int(n)) for source, n in sources.items() if n > 0
                 ),
-            ),
+            )
+            if sources.drop("unknown", errors="ignore").sum() > 0
+            else t("cover.f_potential_none", n=int(sources.sum())),  # "unknown for 91 clients" read as some
         ]
         self.bullets(findings, "wb-cover")
         items = "".join(f'<li><a href="#step-{step}">{html.escape(self.headline(step))}</a></li>' for step in STEPS)
