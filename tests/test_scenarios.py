@@ -44,6 +44,9 @@ def test_each_scenario_changes_what_it_says_and_nothing_else(compared):
     # Two more hunters: two more FTE in the team, the same clients and goal.
     assert table.loc["+2 hunters", "fte_available"] == pytest.approx(plan["fte_available"] + 2)
     assert table.loc["+2 hunters", "goal"] == plan["goal"] == "grow_margin_key_clients"
+    # Clients worked are counted as page 1 counts owners: client by client in the call plan.
+    calls = artifacts.load(run_dir, "allocation", "call_plan")
+    assert plan["worked"] == ((calls["action"] == "work") & calls["manager_id"].notna()).sum()
     # Dropping D: its clients are no longer worked; the plan's own D clients were worked or automated.
     d = artifacts.load(run_dir, "allocation", "plan").set_index("segment").loc["D"]
     assert d["action"] != "stop"

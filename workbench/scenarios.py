@@ -111,9 +111,21 @@ def plan_facts(run_dir: Path) -> dict:
     return {
         "goal": goal["name"],
         "first": [str(s) for s in ranked.loc[ranked["tier"] == ranked["tier"].min(), "segment"]],
-        "worked": int(plan.loc[plan["action"] == "work", "clients"].sum()),
-        "automated": int(plan.loc[plan["action"] == "automate", "clients"].sum()),
-        "stopped": int(plan.loc[plan["action"] == "stop", "clients"].sum()),
+        # Counted client by client where the call plan exists, as page 1 counts owners: a stopped or automated
+        # segment's largest clients with an owner are worked (the review, the win-back, the large prospects).
+        **(
+            {
+                "worked": int(((call_plan["action"] == "work") & call_plan["manager_id"].notna()).sum()),
+                "automated": int((call_plan["action"] == "automate").sum()),
+                "stopped": int((call_plan["action"] == "stop").sum()),
+            }
+            if call_plan is not None
+            else {
+                "worked": int(plan.loc[plan["action"] == "work", "clients"].sum()),
+                "automated": int(plan.loc[plan["action"] == "automate", "clients"].sum()),
+                "stopped": int(plan.loc[plan["action"] == "stop", "clients"].sum()),
+            }
+        ),
         "hours": float(plan["hours"].sum()),
         "value": float(value["value"]),
         "cost": float(value["cost"]),
