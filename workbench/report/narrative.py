@@ -939,10 +939,11 @@ class ClientReport:
                         if row.action == "work"
                         else t(f"playbooks.no_contact_{row.action}")
                     )
-                    standard = (float(row.standard_contacts), float(row.standard_hours))
+                    card: Any = row  # a namedtuple of the table's columns
+                    standard = (float(card.standard_contacts), float(card.standard_hours))
                     if row.action == "work" and standard != (
-                        float(row.contacts_per_year),
-                        float(row.hours_per_contact),
+                        float(card.contacts_per_year),
+                        float(card.hours_per_contact),
                     ):
                         v = t(  # the CRM's standard is the segment's, not this year's share of the team's hours
                             "playbooks.frequency_planned",
