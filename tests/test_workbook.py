@@ -229,7 +229,7 @@ def test_russian_run_writes_russian_sheets_and_headers(finished_run, tmp_path):
     seg_headers = [c.value for c in book["Сегменты"][1]]
     assert {"Выручка, ₽", "Маржа, ₽", "Клиентов", "Действие"} <= set(seg_headers)
     rows = _rows(book["Сегменты"])
-    assert {r["Действие"] for r in rows} <= {"Работа менеджеров", "Автоматическое обслуживание", "Прекращение работы"}
+    assert {r["Действие"] for r in rows} <= {"Работа менеджеров", "Автоматическое обслуживание", "Временно без работы"}
     assert {r["Закрепление"] for r in _rows(book["Закрепление клиентов"])} <= set(
         t.label("plan_xlsx.status", s)
         for s in ("kept", "assigned", "stand_in", "over_capacity", "unassigned", "automate", "stop")
