@@ -120,6 +120,16 @@ def test_win_back_uses_revenue_without_cost_and_half_life_moves_the_order():
     assert win.loc["L3", "value"] == pytest.approx(200 * 0.5 ** ((START - pd.Timestamp("2025-11-01")).days / 30.4375))
 
 
+def test_a_lost_client_without_margin_is_held_not_called_first():
+    plan, crit = _plan_and_criteria()
+    crit.loc[crit["client_id"] == "L2", "margin_total"] = -400.0  # it cost more than it brought
+    out = call_lists(plan, crit, START).set_index("client_id")
+    assert out.loc["L2", "list"] == "holding" and out.loc["L2", "reason"] == "no_margin"
+    assert out.loc["L2", "manager_id"] == "f1"  # its owner keeps it, for a look at its terms
+    win = out.loc[out["list"] == "winback"]
+    assert sorted(win.index) == ["L1", "L3"] and (win["value"] > 0).all()
+
+
 def test_nothing_to_call_gives_an_empty_table_with_the_columns():
     plan, crit = _plan_and_criteria()
     plan = plan.assign(action="automate", manager_id=None)

@@ -3,7 +3,7 @@
 The plan (``assignment.assign_clients``) says who owns which client and how
 often; the call lists turn that into a ranked, dated list per manager:
 
-- ``winback``: lost clients the plan works, ranked by their past margin
+- ``winback``: lost clients the plan works whose past margin is positive, ranked by it
   (revenue without cost) weighted by recency: ``past x 0.5 ** (months since
   the last purchase / winback_half_life_months)``, so a client that brought
   much and left recently comes first;
@@ -13,8 +13,9 @@ often; the call lists turn that into a ranked, dated list per manager:
   ``at_risk_p_buy`` chance of buying again over its horizon, ranked by margin
   (only when the forecast's "buys again" was tested: the naive forecast
   calls every active client a buyer, so it makes no such list);
-- ``holding``: clients the plan does not work now (a stopped segment, or
-  waiting for capacity): due again after ``holding_months``. Automated
+- ``holding``: clients the plan does not work now (a stopped segment,
+  waiting for capacity, or a lost client whose whole history brought no
+  margin): due again after ``holding_months``. Automated
   segments are not in it: automation works them.
 
 Dates: the first contacts of each manager's list are spread over one contact
@@ -81,7 +82,7 @@ def call_lists(
     DataFrame
         :data:`COLUMNS`; ``rank`` is 1-based within each list and manager
         (holding: within the list); ``reason`` is a code: ``lost``,
-        ``never_bought``, ``at_risk``, ``stopped``, ``waiting``; ``basis`` says
+        ``never_bought``, ``at_risk``, ``stopped``, ``waiting``, ``no_margin``; ``basis`` says
         what ``value`` measures, since each list ranks by its own measure:
         ``past_margin_weighted`` / ``past_revenue_weighted`` (win-back),
         ``potential`` (a yearly potential, not expected revenue: activation),
@@ -107,7 +108,10 @@ def call_lists(
     parts = []
 
     months_since = (start - df["last_purchase"]).dt.days / 30.4375
-    winback = worked & (status == "lost")
+    # A lost client that brought no margin over its whole history is not won back first thing: it waits in
+    # the holding list (reason ``no_margin``) for a look at its terms, as the active negative-margin clients do.
+    unprofitable = worked & (status == "lost") & (past <= 0)
+    winback = worked & (status == "lost") & ~unprofitable
     weight = np.power(0.5, months_since / winback_half_life_months)
     parts.append(
         _ranked(df.loc[winback], "winback", "lost", (past * weight)[winback], start, cold_call_gap_days).assign(
@@ -132,9 +136,11 @@ def call_lists(
             )
         )
 
-    held = ~worked & df["action"].isin(["work", "stop"])  # automated segments are worked, by automation
+    held = (~worked & df["action"].isin(["work", "stop"])) | unprofitable  # automated segments: by automation
     holding = df.loc[held].copy()
-    holding["reason"] = np.where(holding["action"] == "stop", "stopped", "waiting")
+    holding["reason"] = np.where(
+        unprofitable[held], "no_margin", np.where(holding["action"] == "stop", "stopped", "waiting")
+    )
     holding["value"] = past[held]
     holding["basis"] = f"past_{money}"
     holding = holding.sort_values(["value", "name"] if "name" in holding else ["value"], ascending=False)
