@@ -98,6 +98,20 @@ def default_cost_per_hour(currency: str) -> dict[str, float]:
     return dict(COST_PER_HOUR[currency])
 
 
+def typical_client_margin(clients: pd.DataFrame, assumed_margin_pct: float) -> float:
+    """The median active client's yearly margin (revenue x ``assumed_margin_pct`` without cost, a loss as 0).
+
+    What one new client won is taken to bring a year: a never-bought client's value here, and the
+    break-even of an idle team's hunting on page 1.
+    """
+    active = clients.loc[clients["status"] == "active"]
+    if active.empty:
+        return 0.0
+    has_cost = "margin" in active and active["margin"].notna().any()
+    margin = active["margin"] if has_cost else active["revenue"] * assumed_margin_pct
+    return float(margin.clip(lower=0).median())
+
+
 def segment_base(
     plan: pd.DataFrame, clients: pd.DataFrame, assumptions: Assumptions, expected: pd.Series | None = None
 ) -> pd.Series:
@@ -116,7 +130,7 @@ def segment_base(
     past = df["margin_total"] if df["margin_total"].notna().any() else df["revenue_total"] * a.assumed_margin_pct
     years = (df["tenure_months"].fillna(12).clip(lower=12)) / 12
     active = df["status"] == "active"
-    typical = float(margin[active].clip(lower=0).median()) if active.any() else 0.0
+    typical = typical_client_margin(df, a.assumed_margin_pct)
     per_client = np.select(
         [active, df["status"] == "lost"],
         [margin, a.winback_share * a.new_client_years * past / years],

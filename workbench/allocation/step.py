@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import LargestReviewConfig
 from .assignment import assign_clients, assignment_quality, portfolio_mix
 from .calls import call_lists
 from .economics import (
@@ -746,6 +747,7 @@ def run_step(
         hoarded = held_without_sale(clients, plan_start, hold_without_sale_months)
         review = largest_unworked(clients, final, set(flagged["client_id"]), **(largest_review or {}))
         reviewed = clients.loc[clients["client_id"].isin(set(review))]
+        shares = LargestReviewConfig(**(largest_review or {}))  # the rule's settings, defaults included
         for rule, kind in (
             ("largest_review", reviewed["status"] == "active"),
             ("largest_winback", reviewed["status"] == "lost"),
@@ -758,10 +760,7 @@ def run_step(
                         "segments": sorted(reviewed.loc[kind, "segment"].unique()),
                         "clients": int(kind.sum()),
                         "contacts": next(iter(review.values()))[0],
-                        "share": (largest_review or {}).get(
-                            "prospects_share" if rule == "largest_prospects" else "top_share",
-                            0.1 if rule == "largest_prospects" else 0.2,
-                        ),
+                        "share": shares.prospects_share if rule == "largest_prospects" else shares.top_share,
                     }
                 )
 

@@ -257,16 +257,15 @@ def redeploy_break_even(idle_cost: float, criteria: pd.DataFrame, settings: dict
     """How many new clients a year the idle time must win to pay for itself, as step 6 values a new client.
 
     A client won brings the median active client's margin a year (revenue x
-    ``assumed_margin_pct`` without cost) for ``new_client_years`` years, as
-    ``economics.client_values`` counts it; a year's wins must pay a year's idle
+    ``assumed_margin_pct`` without cost, ``economics.typical_client_margin``)
+    for ``new_client_years`` years, as step 6 values a never-bought client; a year's wins must pay a year's idle
     cost, so ``wins = idle_cost / (margin x years)`` (rounded up), and at
     ``conversion_rate`` of the prospects reached won, ``reach = wins /
     conversion_rate``. None where no active client has a margin to go by.
     """
-    active = criteria.loc[criteria["status"] == "active"]
-    has_cost = "margin" in active and active["margin"].notna().any()
-    per_client = active["margin"] if has_cost else active["revenue"] * settings.get("assumed_margin_pct", 0.0)
-    client_margin = float(per_client.median()) if len(per_client) else 0.0
+    from ..allocation.economics import typical_client_margin
+
+    client_margin = typical_client_margin(criteria, settings.get("assumed_margin_pct", 0.0))
     years = float(settings.get("new_client_years", 3.0))
     conversion = float(settings.get("conversion_rate", 0.05))
     if not (client_margin > 0 and years > 0 and conversion > 0 and idle_cost > 0):
@@ -275,7 +274,7 @@ def redeploy_break_even(idle_cost: float, criteria: pd.DataFrame, settings: dict
     return {
         "wins": wins,
         "reach": math.ceil(wins / conversion),
-        "active": len(active),
+        "active": int((criteria["status"] == "active").sum()),
         "client_margin": client_margin,
         "years": int(years) if years == int(years) else years,
         "conversion": conversion,
